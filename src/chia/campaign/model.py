@@ -1,0 +1,193 @@
+"""The campaign file, as pydantic models.
+
+A campaign names a task, the agents that work on it, who may talk to whom, the model
+settings, and (for offline runs) the scripted policy that stands in for a model. Files are
+JSONC; unknown keys are errors. Cross-references are checked by
+:func:`chia.campaign.validation.validate_campaign`, not here, because one site may hold only
+a slice of the agents.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+
+from chia.names import NAME_PATTERN
+
+__all__ = [
+    "BUILTIN_TOOLS",
+    "AgentSpec",
+    "CampaignSpec",
+    "CounterPolicy",
+    "LMSettings",
+    "Limits",
+    "McpServerSpec",
+    "Name",
+    "PolicySpec",
+    "PromptProfile",
+    "ResourceSpec",
+]
+
+Name = Annotated[str, StringConstraints(pattern=NAME_PATTERN)]
+EnvVarName = Annotated[str, StringConstraints(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")]
+
+#: Tools every campaign agent has, whatever its MCP servers.
+BUILTIN_TOOLS = ("send_message", "finish_turn", "submit_result")
+
+
+class StrictModel(BaseModel):
+    """A frozen model that rejects unknown keys."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class LMSettings(StrictModel):
+    """How agents reach a language model. Keys are never stored here, only a variable name."""
+
+    provider: str = "scripted"
+    model: str = "scripted"
+    base_url: str | None = None
+    api_key_env: EnvVarName | None = Field(
+        None, description="NAME of the environment variable that holds the API key."
+    )
+    temperature: float | None = Field(None, ge=0, le=2)
+    max_tokens: int | None = Field(None, gt=0)
+    timeout_s: float = Field(120.0, gt=0)
+    max_retries: int = Field(2, ge=0)
+    user: str | None = Field(None, description="Gateway user field (e.g. Argo), if any.")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_inline_keys(cls, data: Any) -> Any:
+        if isinstance(data, dict) and "api_key" in data:
+            raise ValueError(
+                "API keys are never stored in campaign files: set 'api_key_env' to the NAME "
+                "of the environment variable that holds the key"
+            )
+        return data
+
+
+class ResourceSpec(StrictModel):
+    """A file, directory or inline JSON value that agents may be given."""
+
+    name: Name
+    kind: Literal["json", "file", "directory"]
+    scope: Literal["campaign_file", "shared_run", "absolute", "external"] = "campaign_file"
+    path: str | None = None
+    value: Any = None
+    description: str = ""
+
+    @model_validator(mode="after")
+    def _has_content(self) -> ResourceSpec:
+        if self.kind == "json" and self.value is None and self.path is None:
+            raise ValueError(f"json resource {self.name!r} needs 'value' or 'path'")
+        if self.kind != "json" and self.path is None:
+            raise ValueError(f"{self.kind} resource {self.name!r} needs 'path'")
+        return self
+
+
+class McpServerSpec(StrictModel):
+    """An MCP tool server: a command chia starts, or a URL it connects to."""
+
+    name: Name
+    command: str | None = None
+    args: list[str] = Field(default_factory=list)
+    env: dict[str, str] = Field(default_factory=dict)
+    url: str | None = None
+
+    @model_validator(mode="after")
+    def _command_or_url(self) -> McpServerSpec:
+        if (self.command is None) == (self.url is None):
+            raise ValueError(f"MCP server {self.name!r} needs exactly one of 'command' or 'url'")
+        if self.url is not None and (self.args or self.env):
+            raise ValueError(f"MCP server {self.name!r}: 'args' and 'env' apply to 'command' only")
+        return self
+
+
+class AgentSpec(StrictModel):
+    """One campaign agent: its role, mission, and who and what it may use."""
+
+    name: Name
+    role: str
+    mission: str
+    allowed_peers: list[Name] = Field(default_factory=list)
+    mcp_servers: list[Name] = Field(default_factory=list)
+    allowed_tools: list[str] = Field(
+        default_factory=list,
+        description="Extra tools, as 'server.tool' or 'server.*'; built-ins are always allowed.",
+    )
+    resources: list[Name] = Field(default_factory=list)
+    site: Name | None = Field(None, description="Default placement (site name).")
+
+
+class CounterPolicy(StrictModel):
+    """Offline script: agents pass a counter back and forth, each adding one, to a target."""
+
+    kind: Literal["counter"]
+    start: int = 1
+    target: int = 10
+    message: str = Field(
+        "counter = {counter}", description="Message text; {counter} is replaced."
+    )
+
+    @model_validator(mode="after")
+    def _reachable(self) -> CounterPolicy:
+        if self.target < self.start:
+            raise ValueError("counter policy: 'target' must be >= 'start'")
+        return self
+
+
+#: Every scripted policy kind, discriminated by ``kind``.
+PolicySpec = Annotated[CounterPolicy, Field(discriminator="kind")]
+
+
+class Limits(StrictModel):
+    """Stopping rules for each agent."""
+
+    max_decisions: int = Field(20, gt=0)
+    idle_timeout_s: float = Field(300.0, gt=0)
+
+
+class PromptProfile(StrictModel):
+    """System and protocol prompts for LLM-driven agents, one file per profile."""
+
+    system_prompt: str
+    protocol_prompt: str
+    recursion_limit: int = Field(16, gt=0)
+
+
+class CampaignSpec(StrictModel):
+    """A whole campaign, as written in its JSONC file."""
+
+    schema_ref: str | None = Field(None, alias="$schema", description="Editor schema hint.")
+    name: Name
+    description: str = ""
+    run_id: Name | None = Field(None, description="Default run id; --run-id overrides it.")
+    user_task: str
+    initial_agent: Name
+    prompt_profile: Name = "default"
+    lm: LMSettings = Field(default_factory=LMSettings)
+    policy: PolicySpec | None = None
+    limits: Limits = Field(default_factory=Limits)
+    resources: list[ResourceSpec] = Field(default_factory=list)
+    mcp_servers: list[McpServerSpec] = Field(default_factory=list)
+    agents: list[AgentSpec] = Field(min_length=1)
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    @property
+    def agent_names(self) -> list[str]:
+        """Agent names in campaign order."""
+        return [agent.name for agent in self.agents]
+
+    def agent(self, name: str) -> AgentSpec:
+        """Return the agent called ``name``.
+
+        Raises:
+            KeyError: If the campaign has no such agent.
+        """
+        for agent in self.agents:
+            if agent.name == name:
+                return agent
+        raise KeyError(name)

@@ -1,0 +1,83 @@
+"""Append events to the writer's own JSONL file (one writer per file, never shared)."""
+
+from __future__ import annotations
+
+import os
+import threading
+from pathlib import Path
+from typing import Any, TypeVar
+
+from chia.events.clock import LamportClock
+from chia.events.model import EventBase
+
+__all__ = ["EventWriter", "events_path"]
+
+E = TypeVar("E", bound=EventBase)
+
+
+def events_path(site_dir: Path, writer: str) -> Path:
+    """Return ``<site_dir>/events/<writer>.jsonl``."""
+    return site_dir / "events" / f"{writer}.jsonl"
+
+
+class EventWriter:
+    """Builds events with the run's header fields and appends each as one flushed line.
+
+    Every line goes out in a single ``write`` on an ``O_APPEND`` descriptor, so a reader
+    sees whole lines or a torn tail, never interleaved bytes. Safe to call from threads.
+
+    Args:
+        path: The writer's own file; its directory is created.
+        run_id: The run id stamped on every event.
+        site: The site name stamped on every event.
+        writer: The agent (or site writer) name stamped as ``agent``.
+        clock: The Lamport clock to tick; a new one starts at 0 by default.
+    """
+
+    def __init__(
+        self, path: Path, *, run_id: str, site: str, writer: str, clock: LamportClock | None = None
+    ) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.path = path
+        self.run_id = run_id
+        self.site = site
+        self.writer = writer
+        self.clock = clock or LamportClock()
+        self._fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        self._lock = threading.Lock()
+
+    def emit(self, kind: type[E], /, *, clock: int | None = None, **fields: Any) -> E:
+        """Construct an event of ``kind`` and append it.
+
+        Args:
+            kind: The event class; only declared kinds exist.
+            clock: An explicit Lamport time (e.g. from ``clock.observe`` on receipt);
+                by default the writer's clock ticks.
+            **fields: The kind's own fields.
+
+        Returns:
+            The event as written.
+        """
+        with self._lock:
+            event = kind(
+                run_id=self.run_id,
+                site=self.site,
+                agent=self.writer,
+                clock=self.clock.tick() if clock is None else clock,
+                **fields,
+            )
+            os.write(self._fd, (event.model_dump_json() + "\n").encode("utf-8"))
+            return event
+
+    def close(self) -> None:
+        """Close the file; later ``emit`` calls raise."""
+        with self._lock:
+            if self._fd >= 0:
+                os.close(self._fd)
+                self._fd = -1
+
+    def __enter__(self) -> EventWriter:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()

@@ -1,0 +1,208 @@
+"""Which exchange a run uses, and the one place that builds Academy exchange factories.
+
+An :class:`ExchangeSettings` is plain data (it may be written to ``launch.json``): it never
+holds a secret. The shared token of a self-hosted HTTP exchange and a Redis password are
+read from the environment when :func:`open_factory` runs (DESIGN.md section 4, Secrets).
+
+Kinds:
+
+* ``http``: Academy's HTTP exchange, hosted (``url``) or self-hosted by
+  ``chia exchange serve`` (see :mod:`chia.exchange.server`).
+* ``redis``: Academy's Redis exchange. Its keys are unprefixed (``active:<uid>``,
+  ``queue:<uid>``...), so runs sharing one redis-server are isolated by ``redis_db``.
+* ``hybrid``: Academy's hybrid exchange (direct TCP between peers, Redis for state and
+  offline queues). Isolated by ``namespace`` (a key prefix) and ``redis_db``.
+* ``local``: in-process only. Every agent and client of a run must share the *same*
+  factory object, so call :func:`open_factory` once per process and pass the factory on.
+
+Redis clients are built for redis-py 7 with ``socket_timeout=None`` (an idle agent's
+blocking pop must never time out) and a large ``max_connections`` (one connection is held
+per blocked call; a small pool raises MaxConnectionsError at ~100 calls in flight).
+"""
+
+from __future__ import annotations
+
+import os
+from typing import TYPE_CHECKING, Any, Literal
+from urllib.parse import urlparse
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from chia.errors import ChiaUsageError
+
+if TYPE_CHECKING:
+    from academy.exchange import ExchangeFactory
+
+__all__ = [
+    "HOSTED_EXCHANGE_URL",
+    "REDIS_PASSWORD_ENV",
+    "TOKEN_ENV",
+    "ExchangeKind",
+    "ExchangeSettings",
+    "open_factory",
+]
+
+ExchangeKind = Literal["http", "redis", "local", "hybrid"]
+
+#: Environment variable holding the shared token of a self-hosted HTTP exchange.
+TOKEN_ENV = "CHIA_EXCHANGE_TOKEN"
+#: Environment variable holding the Redis password (redis and hybrid kinds), if any.
+REDIS_PASSWORD_ENV = "CHIA_REDIS_PASSWORD"
+#: Academy's hosted exchange; it needs a Globus login, which chia does not perform.
+HOSTED_EXCHANGE_URL = "https://exchange.academy-agents.org/v1"
+
+
+class ExchangeSettings(BaseModel):
+    """How to reach the message exchange of one run. Holds no secrets.
+
+    Attributes:
+        kind: Which Academy exchange to use.
+        url: Base URL of the HTTP exchange (``kind="http"`` only), e.g. the URL printed by
+            ``chia exchange serve``.
+        redis_host: Redis server host (``redis`` and ``hybrid``).
+        redis_port: Redis server port.
+        redis_db: Redis database number; the isolation unit of the ``redis`` kind.
+        namespace: Key prefix of the ``hybrid`` kind (ignored by ``redis``, whose keys
+            Academy does not prefix).
+        redis_max_connections: Size of each Redis client's connection pool.
+        hybrid_interface: Network interface the hybrid exchange's direct-TCP server binds
+            to (``None``: the address of the host name; ``"lo"`` for single-host tests).
+        http_request_timeout_s: Longest server-side wait of one HTTP listen request.
+        http_retries: Retries of transient HTTP errors.
+        heartbeat_interval_s: Academy heartbeat period of every client.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    kind: ExchangeKind
+    url: str | None = None
+    redis_host: str = "127.0.0.1"
+    redis_port: int = Field(default=6379, ge=1, le=65535)
+    redis_db: int = Field(default=0, ge=0)
+    namespace: str = Field(default="chia", pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+    redis_max_connections: int = Field(default=10_000, ge=16)
+    hybrid_interface: str | None = None
+    http_request_timeout_s: float = Field(default=60.0, gt=0)
+    http_retries: int = Field(default=1, ge=0)
+    heartbeat_interval_s: float = Field(default=30.0, gt=0)
+
+    @model_validator(mode="after")
+    def _check_url(self) -> ExchangeSettings:
+        if self.kind == "http":
+            if not self.url:
+                raise ValueError("the http exchange needs a url (e.g. from `chia exchange serve`)")
+            parsed = urlparse(self.url)
+            if parsed.scheme not in ("http", "https") or not parsed.netloc:
+                raise ValueError(f"exchange url {self.url!r} is not an http(s) URL")
+        return self
+
+    @classmethod
+    def from_redis_url(cls, kind: Literal["redis", "hybrid"], url: str) -> ExchangeSettings:
+        """Build settings from ``redis://host:port/db`` (the password, if any, is ignored).
+
+        Args:
+            kind: ``"redis"`` or ``"hybrid"``.
+            url: A Redis URL; the path selects the database number (default 0).
+
+        Raises:
+            ChiaUsageError: If ``url`` is not a ``redis://`` URL.
+        """
+        host, port, db = parse_redis_url(url)
+        return cls(kind=kind, redis_host=host, redis_port=port, redis_db=db)
+
+
+def parse_redis_url(url: str) -> tuple[str, int, int]:
+    """Split ``redis://host:port/db`` into host, port and database number.
+
+    Raises:
+        ChiaUsageError: If ``url`` is not a usable ``redis://`` URL.
+    """
+    parsed = urlparse(url)
+    try:
+        if parsed.scheme != "redis" or not parsed.hostname:
+            raise ValueError
+        db = int(parsed.path.strip("/") or 0)
+        return parsed.hostname, parsed.port or 6379, db
+    except ValueError:
+        raise ChiaUsageError(f"bad redis url {url!r}: expected redis://host:port/db") from None
+
+
+def redis_client_kwargs(settings: ExchangeSettings) -> dict[str, Any]:
+    """Keyword arguments for every ``redis.asyncio.Redis`` an exchange client opens."""
+    kwargs: dict[str, Any] = {
+        "db": settings.redis_db,
+        "socket_timeout": None,
+        "socket_connect_timeout": 10.0,
+        "socket_keepalive": True,
+        "max_connections": settings.redis_max_connections,
+    }
+    password = os.environ.get(REDIS_PASSWORD_ENV)
+    if password:
+        kwargs["password"] = password
+    return kwargs
+
+
+def http_headers() -> dict[str, str]:
+    """Extra HTTP headers: the shared token from ``$CHIA_EXCHANGE_TOKEN``, if set."""
+    token = os.environ.get(TOKEN_ENV, "").strip()
+    return {"Authorization": f"Bearer {token}"} if token else {}
+
+
+def open_factory(settings: ExchangeSettings) -> ExchangeFactory[Any]:
+    """Build the Academy exchange factory described by ``settings``.
+
+    Creating a factory opens no connection: clients do, when a factory mints them
+    (``await factory.create_user_client()``, or an Academy ``Runtime``/``Manager``).
+
+    Args:
+        settings: Which exchange to reach and how.
+
+    Returns:
+        An Academy ``ExchangeFactory``. For ``local`` it is a fresh in-process exchange:
+        share the returned object between every client of the run.
+
+    Raises:
+        ChiaUsageError: For the hosted exchange URL (it needs a Globus login).
+    """
+    from academy.exchange import (
+        HttpExchangeFactory,
+        HybridExchangeFactory,
+        LocalExchangeFactory,
+        RedisExchangeFactory,
+    )
+    from academy.exchange.client_config import ExchangeClientConfig
+
+    config = ExchangeClientConfig(heartbeat_interval=settings.heartbeat_interval_s)
+    if settings.kind == "local":
+        return LocalExchangeFactory(config=config)
+    if settings.kind == "redis":
+        return RedisExchangeFactory(
+            settings.redis_host,
+            settings.redis_port,
+            config=config,
+            **redis_client_kwargs(settings),
+        )
+    if settings.kind == "hybrid":
+        return HybridExchangeFactory(
+            settings.redis_host,
+            settings.redis_port,
+            redis_kwargs=redis_client_kwargs(settings),
+            interface=settings.hybrid_interface,
+            namespace=settings.namespace,
+            config=config,
+        )
+    assert settings.url is not None  # checked by the model
+    url = settings.url.rstrip("/")
+    if url == HOSTED_EXCHANGE_URL:
+        raise ChiaUsageError(
+            f"the hosted exchange {url} needs a Globus login, which chia does not perform; "
+            "self-host one with `chia exchange serve`"
+        )
+    return HttpExchangeFactory(
+        url,
+        auth_method=None,
+        additional_headers=http_headers(),
+        request_timeout_s=settings.http_request_timeout_s,
+        retries=settings.http_retries,
+        config=config,
+    )
