@@ -127,9 +127,7 @@ class CounterPolicy(StrictModel):
     kind: Literal["counter"]
     start: int = 1
     target: int = 10
-    message: str = Field(
-        "counter = {counter}", description="Message text; {counter} is replaced."
-    )
+    message: str = Field("counter = {counter}", description="Message text; {counter} is replaced.")
 
     @model_validator(mode="after")
     def _reachable(self) -> CounterPolicy:

@@ -59,6 +59,8 @@ def test_counter_policy_target_must_be_reachable(campaign_data):
     spec = CampaignSpec.model_validate(campaign_data(policy={"kind": "counter", "target": 3}))
     assert spec.policy is not None and spec.policy.target == 3
     with pytest.raises(ValidationError, match="target"):
-        CampaignSpec.model_validate(campaign_data(policy={"kind": "counter", "start": 5, "target": 2}))
+        CampaignSpec.model_validate(
+            campaign_data(policy={"kind": "counter", "start": 5, "target": 2})
+        )
     with pytest.raises(ValidationError):
         CampaignSpec.model_validate(campaign_data(policy={"kind": "dice"}))

@@ -1,0 +1,31 @@
+from __future__ import annotations
+
+from chia.events import EventWriter, MessageReceived, Note, events_path, iter_events
+
+
+def test_writer_stamps_header_and_appends_one_line_per_event(tmp_path):
+    path = events_path(tmp_path / "aurora", "agent-aurora")
+    with EventWriter(path, run_id="r", site="aurora", writer="agent-aurora") as writer:
+        first = writer.emit(Note, message="one")
+        second = writer.emit(
+            MessageReceived,
+            clock=writer.clock.observe(40),
+            message_id="m",
+            sender="agent-crux",
+            recipient="agent-aurora",
+            message_kind="chat",
+            round=1,
+        )
+        # Flushed per event: a reader sees it before the writer closes.
+        assert [e.event_id for e in iter_events([path])] == [first.event_id, second.event_id]
+    assert path.read_text().count("\n") == 2
+    assert (first.clock, second.clock) == (1, 41)
+    assert first.run_id == "r" and first.site == "aurora" and first.agent == "agent-aurora"
+
+
+def test_reopening_appends(tmp_path):
+    path = tmp_path / "events" / "w.jsonl"
+    for message in ("a", "b"):
+        with EventWriter(path, run_id="r", site="s", writer="w") as writer:
+            writer.emit(Note, message=message)
+    assert [e.message for e in iter_events([path]) if isinstance(e, Note)] == ["a", "b"]
