@@ -36,9 +36,10 @@ def _root(
 
 def _register() -> None:
     """Attach every command group. Imports stay inside the group modules' commands."""
-    from chia.cli import campaign, profile
+    from chia.cli import campaign, exchange, profile
 
     app.add_typer(campaign.app, name="campaign")
+    app.add_typer(exchange.app, name="exchange")
     app.add_typer(profile.app, name="profile")
 
 

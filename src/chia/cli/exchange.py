@@ -1,0 +1,70 @@
+"""``chia exchange serve``: self-host Academy's HTTP exchange (loopback by default)."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import tempfile
+from pathlib import Path
+
+import typer
+
+from chia.cli._output import console
+
+app = typer.Typer(help="Self-host the message exchange agents meet on.", no_args_is_help=True)
+
+
+@app.command()
+def serve(
+    host: str = typer.Option("127.0.0.1", "--host", help="Address to bind (loopback default)."),
+    port: int = typer.Option(0, "--port", min=0, max=65535, help="Port to bind; 0 = a free one."),
+    backend: str = typer.Option(
+        "memory", "--backend", help="Mailbox store: memory (in-process) or redis."
+    ),
+    redis_url: str | None = typer.Option(
+        None, "--redis-url", help="redis://host:port/db for --backend redis."
+    ),
+    url_file: Path | None = typer.Option(
+        None, "--url-file", help="Also write the bound URL to this file (for scripts)."
+    ),
+    insecure: bool = typer.Option(
+        False,
+        "--insecure",
+        help="Allow a non-loopback bind without $CHIA_EXCHANGE_TOKEN (trusted networks only).",
+    ),
+) -> None:
+    """Run the exchange until Ctrl-C or SIGTERM; print the URL it bound.
+
+    Clients reach it with `--exchange http --exchange-url URL`. When $CHIA_EXCHANGE_TOKEN
+    is set, every request must carry it (clients send it from the same variable); a
+    non-loopback --host requires it unless --insecure.
+    """
+    from chia.errors import ChiaUsageError
+    from chia.exchange.server import check_bind, write_config
+    from chia.exchange.server import serve as serve_exchange
+    from chia.exchange.settings import TOKEN_ENV
+
+    if backend not in ("memory", "redis"):
+        raise ChiaUsageError(f"unknown --backend {backend!r}: use memory or redis")
+    token = os.environ.get(TOKEN_ENV) or None
+    check_bind(host, token, insecure)
+
+    def ready(url: str) -> None:
+        console.print(f"exchange listening on {url}")
+        console.print(f"  backend {backend}; token check {'on' if token else 'off'}")
+        console.print(f"  use: --exchange http --exchange-url {url}   (Ctrl-C to stop)")
+        if url_file is not None:
+            partial = url_file.with_name(url_file.name + ".partial")
+            partial.write_text(url + "\n", encoding="utf-8")
+            partial.replace(url_file)
+
+    with tempfile.TemporaryDirectory(prefix="chia-exchange-") as tmp:
+        config = write_config(
+            Path(tmp) / "exchange.toml",
+            host=host,
+            port=port,
+            backend="redis" if backend == "redis" else "memory",
+            redis_url=redis_url,
+        )
+        asyncio.run(serve_exchange(config, token=token, insecure=insecure, on_ready=ready))
+    console.print("exchange stopped")
