@@ -36,11 +36,12 @@ def _root(
 
 def _register() -> None:
     """Attach every command group. Imports stay inside the group modules' commands."""
-    from chia.cli import campaign, exchange, profile
+    from chia.cli import campaign, exchange, profile, site
 
     app.add_typer(campaign.app, name="campaign")
     app.add_typer(exchange.app, name="exchange")
     app.add_typer(profile.app, name="profile")
+    site.register(app)
 
 
 _register()

@@ -61,6 +61,9 @@ class AgentStatus(_Snapshot):
     agent: str
     uid: str
     state: AgentState
+    host: str | None = None
+    pid: int | None = None
+    rank: int | None = None
     decisions: int = 0
     messages_sent: int = 0
     messages_received: int = 0

@@ -1,0 +1,338 @@
+"""The campaign agent: an Academy agent that takes messages and runs decision turns.
+
+Messages arrive through the ``receive_message`` action and queue in an inbox. Once the
+host has seen every peer answer a ping (:meth:`CampaignAgent.mark_running`), a control
+loop drains the inbox one turn at a time: the policy decides, the agent acts. State is
+guarded by a lock because Academy runs actions concurrently. The agent stops on campaign
+completion, after ``max_decisions`` turns, or after ``idle_timeout_s`` without a message.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import socket
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Literal
+
+from academy.agent import Agent, action, loop
+from academy.handle import Handle
+from academy.identifier import AgentId
+
+from chia.agent.envelope import Envelope
+from chia.agent.policy import Action, FinishTurn, Policy, SendMessage, SubmitResult, TurnState
+from chia.campaign.model import AgentSpec, Limits
+from chia.events import (
+    AgentFailed,
+    AgentFinished,
+    AgentRunning,
+    AgentState,
+    AgentStatus,
+    Decision,
+    EventWriter,
+    MessageReceived,
+    MessageRejected,
+    MessageSent,
+    ResultSubmitted,
+    write_snapshot,
+)
+
+__all__ = ["AgentSetup", "CampaignAgent", "FinishReason"]
+
+log = logging.getLogger(__name__)
+
+FinishReason = Literal["completed", "max_decisions", "idle_timeout", "stopped"]
+_RECENT = 20
+
+
+@dataclass
+class AgentSetup:
+    """Everything the host process hands a campaign agent."""
+
+    run_id: str
+    site: str
+    spec: AgentSpec
+    task: str
+    limits: Limits
+    uid: str
+    peers: dict[str, AgentId[Any]]
+    writer: EventWriter
+    status_path: Path
+    send_timeout_s: float = 60.0
+    notify_timeout_s: float = 2.0
+    rank: int | None = None
+    landmark: Callable[[str], None] = field(default=lambda text: None)
+
+
+class CampaignAgent(Agent):
+    """One campaign agent. Construct it in its host process; it is never pickled.
+
+    Args:
+        setup: Identity, limits, peers and where to write events and status.
+        policy: Decides each turn (scripted offline, or an LLM).
+    """
+
+    def __init__(self, setup: AgentSetup, policy: Policy) -> None:
+        super().__init__()
+        self.setup = setup
+        self.policy = policy
+        self._lock = asyncio.Lock()
+        self._inbox: asyncio.Queue[Envelope] = asyncio.Queue()
+        self._running = asyncio.Event()
+        self._recent: deque[Envelope] = deque(maxlen=_RECENT)
+        self._completed_peers: set[str] = set()
+        self._status = AgentStatus(
+            run_id=setup.run_id,
+            site=setup.site,
+            agent=setup.spec.name,
+            uid=setup.uid,
+            state=AgentState.REGISTERED,
+            host=socket.gethostname(),
+            pid=os.getpid(),
+            rank=setup.rank,
+            updated=datetime.now(timezone.utc),
+        )
+        self.outcome: AgentState | None = None
+        self._write_status()
+
+    # -- state -----------------------------------------------------------------------
+
+    @property
+    def name(self) -> str:
+        """The agent's campaign name."""
+        return self.setup.spec.name
+
+    def _write_status(self, **changes: Any) -> None:
+        changes["updated"] = datetime.now(timezone.utc)
+        self._status = self._status.model_copy(update=changes)
+        write_snapshot(self.setup.status_path, self._status)
+
+    def set_state(self, state: AgentState) -> None:
+        """Record a lifecycle state (the host calls this while starting up)."""
+        self._write_status(state=state)
+
+    def mark_running(self) -> None:
+        """Peers answered: start taking turns."""
+        self.setup.writer.emit(AgentRunning)
+        self._write_status(state=AgentState.RUNNING)
+        self._running.set()
+
+    # -- actions ---------------------------------------------------------------------
+
+    @action
+    async def receive_message(self, envelope: dict[str, Any]) -> dict[str, Any]:
+        """Accept one message envelope (a JSON object) into the inbox.
+
+        Returns:
+            ``{"accepted": true, "message_id": ...}``.
+
+        Raises:
+            ValueError: If the envelope is malformed or addressed to another agent.
+        """
+        message = Envelope.model_validate(envelope)
+        if message.recipient != self.name:
+            raise ValueError(f"message for {message.recipient!r} delivered to {self.name!r}")
+        async with self._lock:
+            clock = self.setup.writer.clock.observe(message.clock)
+            self.setup.writer.emit(
+                MessageReceived,
+                clock=clock,
+                message_id=message.message_id,
+                sender=message.sender,
+                recipient=message.recipient,
+                message_kind=message.kind,
+                round=message.round,
+                tldr=message.tldr,
+                content=message.content,
+                reply_requested=message.reply_requested,
+                sender_site=message.sender_site,
+            )
+            first = self._status.messages_received == 0
+            self._write_status(messages_received=self._status.messages_received + 1)
+        if first:
+            self.setup.landmark(f"first message from {message.sender} ({message.kind})")
+        await self._inbox.put(message)
+        return {"accepted": True, "message_id": message.message_id}
+
+    @action
+    async def status(self) -> dict[str, Any]:
+        """Return this agent's status snapshot as JSON."""
+        async with self._lock:
+            return self._status.model_dump(mode="json")
+
+    # -- the turn loop ---------------------------------------------------------------
+
+    @loop
+    async def take_turns(self, shutdown: asyncio.Event) -> None:
+        """Wait until running, then run one decision turn per batch of messages."""
+        try:
+            await self._take_turns(shutdown)
+        except Exception as exc:
+            log.exception("agent %s failed", self.name)
+            self.fail(f"{type(exc).__name__}: {exc}")
+
+    async def _take_turns(self, shutdown: asyncio.Event) -> None:
+        await self._running.wait()
+        limits = self.setup.limits
+        while not shutdown.is_set():
+            try:
+                first = await asyncio.wait_for(self._inbox.get(), limits.idle_timeout_s)
+            except asyncio.TimeoutError:
+                self._finish("idle_timeout")
+                return
+            batch = [first]
+            while not self._inbox.empty():
+                batch.append(self._inbox.get_nowait())
+            completes = [m for m in batch if m.kind == "complete"]
+            self._completed_peers.update(m.sender for m in completes)
+            talk = [m for m in batch if m.kind != "complete"]
+            if talk and await self._turn(talk):
+                return
+            if completes:
+                self._finish("completed")
+                return
+            if self._status.decisions >= limits.max_decisions:
+                self._finish("max_decisions")
+                return
+
+    async def _turn(self, messages: list[Envelope]) -> bool:
+        """Run one turn; return True when the agent is done."""
+        async with self._lock:
+            decisions = self._status.decisions + 1
+            self._write_status(decisions=decisions)
+            state = TurnState(
+                agent=self.name,
+                role=self.setup.spec.role,
+                mission=self.setup.spec.mission,
+                task=self.setup.task,
+                round=decisions,
+                allowed_peers=list(self.setup.spec.allowed_peers),
+                new_messages=messages,
+                recent_messages=list(self._recent),
+                decisions=decisions - 1,
+            )
+            self._recent.extend(messages)
+        actions = await self.policy.decide(state)
+        self.setup.writer.emit(
+            Decision, round=decisions, policy=self.policy.name, actions=[a.action for a in actions]
+        )
+        for act in actions:
+            if await self._execute(act, decisions):
+                return True
+        return False
+
+    async def _execute(self, act: Action, round_: int) -> bool:
+        if isinstance(act, SendMessage):
+            await self._send(act, round_)
+            return False
+        if isinstance(act, SubmitResult):
+            self.setup.writer.emit(ResultSubmitted, result=act.result)
+            self._write_status(result=act.result)
+            self.setup.landmark(f"submitted result: {act.result}")
+            await self._notify_complete(act.result, round_)
+            self._finish("completed")
+            return True
+        assert isinstance(act, FinishTurn)
+        return False
+
+    def _envelope(self, recipient: str, content: str, **fields: Any) -> Envelope:
+        return Envelope(
+            run_id=self.setup.run_id,
+            sender=self.name,
+            sender_site=self.setup.site,
+            recipient=recipient,
+            content=content,
+            clock=self.setup.writer.clock.tick(),
+            **fields,
+        )
+
+    async def _send(self, act: SendMessage, round_: int) -> bool:
+        peer = self.setup.peers.get(act.recipient)
+        if peer is None or act.recipient not in self.setup.spec.allowed_peers:
+            reason = f"{act.recipient!r} is not an allowed peer of {self.name!r}"
+            self.setup.writer.emit(MessageRejected, recipient=act.recipient, reason=reason)
+            return False
+        envelope = self._envelope(
+            act.recipient,
+            act.content,
+            kind=act.kind,
+            reply_requested=act.reply_requested,
+            tldr=act.tldr,
+            round=round_,
+        )
+        self.setup.writer.emit(
+            MessageSent,
+            clock=envelope.clock,
+            message_id=envelope.message_id,
+            sender=self.name,
+            recipient=act.recipient,
+            message_kind=envelope.kind,
+            round=round_,
+            tldr=envelope.tldr,
+            content=envelope.content,
+            reply_requested=envelope.reply_requested,
+        )
+        try:
+            await asyncio.wait_for(
+                Handle(peer).action("receive_message", envelope.model_dump(mode="json")),
+                self.setup.send_timeout_s,
+            )
+        except Exception as exc:
+            reason = f"delivery failed: {type(exc).__name__}: {exc}"
+            self.setup.writer.emit(MessageRejected, recipient=act.recipient, reason=reason)
+            return False
+        async with self._lock:
+            self._write_status(messages_sent=self._status.messages_sent + 1)
+        return True
+
+    async def _notify_complete(self, result: str, round_: int) -> None:
+        """Tell peers that have not completed themselves that the campaign is done."""
+
+        async def notify(name: str, peer: AgentId[Any]) -> None:
+            envelope = self._envelope(name, result, kind="complete", round=round_)
+            try:
+                await asyncio.wait_for(
+                    Handle(peer).action("receive_message", envelope.model_dump(mode="json")),
+                    self.setup.notify_timeout_s,
+                )
+            except Exception:  # a peer that already stopped needs no notice
+                log.debug("completion notice to %s not delivered", name)
+
+        await asyncio.gather(
+            *(
+                notify(name, peer)
+                for name, peer in self.setup.peers.items()
+                if name not in self._completed_peers
+            )
+        )
+
+    # -- endings ---------------------------------------------------------------------
+
+    def _finish(self, reason: FinishReason) -> None:
+        if self.outcome is not None:
+            return
+        self.setup.writer.emit(AgentFinished, reason=reason, decisions=self._status.decisions)
+        self._write_status(state=AgentState.FINISHED)
+        self.outcome = AgentState.FINISHED
+        self.setup.landmark(f"finished ({reason}, {self._status.decisions} decisions)")
+        self.agent_shutdown()
+
+    def fail(self, error: str) -> None:
+        """Record a failure (e.g. peers never answered) and shut the agent down."""
+        if self.outcome is not None:
+            return
+        self.setup.writer.emit(AgentFailed, error=error)
+        self._write_status(state=AgentState.FAILED, last_error=error)
+        self.outcome = AgentState.FAILED
+        self.setup.landmark(f"failed: {error}")
+        self.agent_shutdown()
+
+    def stop(self) -> None:
+        """Stop on request (Ctrl-C or SIGTERM on the site): record and shut down."""
+        if self.outcome is None:
+            self._finish("stopped")

@@ -1,0 +1,131 @@
+"""``chia spawn-site`` and ``chia bootstrap``: launch one site, kick a campaign off."""
+
+from __future__ import annotations
+
+import asyncio
+from enum import Enum
+from pathlib import Path
+
+import typer
+
+from chia.cli._output import console
+
+EXCHANGE_HELP = "Exchange kind: http, redis, local or hybrid (default: the profile's)."
+URL_HELP = "HTTP exchange URL, or redis://host:port/db for redis and hybrid."
+
+
+class ExchangeChoice(str, Enum):
+    """Exchange kinds a user may pick."""
+
+    http = "http"
+    redis = "redis"
+    local = "local"
+    hybrid = "hybrid"
+
+
+class LauncherChoice(str, Enum):
+    """Launchers a user may pick."""
+
+    local = "local"
+    mpiexec = "mpiexec"
+    ray = "ray"
+
+
+def spawn_site(
+    system: str = typer.Option(..., "--system", help="System profile name or JSON file."),
+    campaign: str = typer.Option(..., "--campaign", help="Campaign file, dir or packaged name."),
+    agents: str = typer.Option(..., "--agents", help="This site's slice: agent names, a,b."),
+    run_id: str | None = typer.Option(
+        None, "--run-id", help="Run id shared by every site (default: the campaign's)."
+    ),
+    site: str | None = typer.Option(None, "--site", help="Site name (default: the profile's)."),
+    exchange: ExchangeChoice | None = typer.Option(None, "--exchange", help=EXCHANGE_HELP),
+    exchange_url: str | None = typer.Option(None, "--exchange-url", help=URL_HELP),
+    launcher: LauncherChoice | None = typer.Option(
+        None, "--launcher", help="local (subprocesses) or mpiexec (default: the profile's)."
+    ),
+    runs_dir: Path | None = typer.Option(
+        None, "--runs-dir", help="Root of run directories (default: the profile's run_root)."
+    ),
+    startup_timeout_s: float = typer.Option(
+        600.0, "--startup-timeout-s", min=0.1, help="How long to wait for peers to answer."
+    ),
+    no_bootstrap: bool = typer.Option(
+        False, "--no-bootstrap", help="Do not send the kickoff here; `chia bootstrap` will."
+    ),
+) -> None:
+    """Launch one site's slice of a campaign and wait until every agent of it stops.
+
+    Writes <runs>/<run-id>/<site>/launch.json, starts one host process per agent,
+    prints a landmark line per step, and exits 0 when all finished (1 if any failed,
+    2 if peers never answered). Ctrl-C or SIGTERM stops every process it started.
+    """
+    from chia.site.spawn import SpawnRequest
+    from chia.site.spawn import spawn_site as run
+
+    code = run(
+        SpawnRequest(
+            system=system,
+            campaign=campaign,
+            agents=agents,
+            run_id=run_id,
+            site=site,
+            exchange=exchange.value if exchange else None,
+            exchange_url=exchange_url,
+            launcher=launcher.value if launcher else None,
+            runs_dir=runs_dir,
+            startup_timeout_s=startup_timeout_s,
+            bootstrap=not no_bootstrap,
+        ),
+        say=lambda text: console.print(text, markup=False),
+    )
+    raise typer.Exit(code)
+
+
+def bootstrap(
+    run_id: str = typer.Option(..., "--run-id", help="The run id the sites were spawned with."),
+    campaign: str = typer.Option(..., "--campaign", help="Campaign file, dir or packaged name."),
+    recipient: str | None = typer.Option(
+        None, "--recipient", help="Agent to kick off (default: the campaign's initial agent)."
+    ),
+    exchange: ExchangeChoice = typer.Option(ExchangeChoice.http, "--exchange", help=EXCHANGE_HELP),
+    exchange_url: str | None = typer.Option(None, "--exchange-url", help=URL_HELP),
+    timeout_s: float = typer.Option(
+        600.0, "--timeout-s", min=0.1, help="How long to wait for the recipient to answer."
+    ),
+) -> None:
+    """Send the campaign's kickoff once the recipient answers a ping, then return.
+
+    Exit 0 once sent; exit 2 if the recipient never answered (the message names it).
+    """
+    from chia.campaign import load_campaign
+    from chia.errors import ChiaUsageError
+    from chia.names import check_name
+    from chia.site.bootstrap import bootstrap as send
+    from chia.site.spawn import exchange_settings
+
+    check_name(run_id, "run id")
+    loaded = load_campaign(campaign)
+    target = recipient or loaded.spec.initial_agent
+    if target not in loaded.spec.agent_names:
+        raise ChiaUsageError(f"recipient {target!r} is not an agent of {loaded.spec.name!r}")
+    settings = exchange_settings(exchange.value, exchange_url)
+    console.print(f"waiting for {target} (run {run_id}) to answer on the {settings.kind} exchange")
+    envelope = asyncio.run(
+        send(
+            settings,
+            loaded.spec,
+            run_id=run_id,
+            recipient=target,
+            timeout_s=timeout_s,
+            on_up=lambda name: console.print(f"{name} answered"),
+        )
+    )
+    console.print(f"sent kickoff {envelope.message_id} to {target}:", markup=False)
+    console.print(envelope.content, markup=False)
+
+
+def register(app: typer.Typer) -> None:
+    """Attach this module's top-level commands."""
+    app.command("spawn-site")(spawn_site)
+    app.command("bootstrap")(bootstrap)

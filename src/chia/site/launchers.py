@@ -1,0 +1,178 @@
+"""Launchers: start one host process per agent, watch them, and stop them all.
+
+Each launcher starts its processes in their own sessions so that stopping a site reaches
+every descendant (a rank's children included): SIGTERM to each process group, a grace
+period, then SIGKILL. Output is echoed to the terminal and kept in ``logs/``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Mapping
+from pathlib import Path
+from typing import IO
+
+from chia.errors import ChiaUsageError
+from chia.profiles import SystemProfile
+from chia.site.environment import forwarded_proxies
+from chia.site.launch import SiteLaunch
+
+__all__ = ["Launcher", "LocalLauncher", "MpiexecLauncher", "make_launcher"]
+
+
+def _host_command(launch: SiteLaunch, *extra: str) -> list[str]:
+    return [sys.executable, "-m", "chia.site.host", str(launch.path), *extra]
+
+
+def _pump(stream: IO[str], log_path: Path) -> None:
+    """Copy a child's output to our stdout and to its log file, line by line."""
+    with log_path.open("a", encoding="utf-8") as log:
+        for line in stream:
+            sys.stdout.write(line)
+            sys.stdout.flush()
+            log.write(line)
+            log.flush()
+
+
+class Launcher:
+    """Starts commands as process groups and stops them together.
+
+    Args:
+        launch: The site launch (for the log directory).
+        env: The environment of every process.
+    """
+
+    kind = "base"
+
+    def __init__(self, launch: SiteLaunch, env: Mapping[str, str]) -> None:
+        self.launch = launch
+        self.env = dict(env)
+        self.processes: list[subprocess.Popen[str]] = []
+        self._pumps: list[threading.Thread] = []
+
+    def commands(self) -> list[tuple[list[str], str]]:
+        """Return ``(argv, log name)`` for each process to start."""
+        raise NotImplementedError
+
+    def start(self) -> None:
+        """Start every process."""
+        log_dir = self.launch.site_dir / "logs"
+        log_dir.mkdir(parents=True, exist_ok=True)
+        for argv, log_name in self.commands():
+            proc = subprocess.Popen(
+                argv,
+                env=self.env,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+                text=True,
+                start_new_session=True,
+            )
+            self.processes.append(proc)
+            assert proc.stdout is not None
+            pump = threading.Thread(
+                target=_pump, args=(proc.stdout, log_dir / f"{log_name}.log"), daemon=True
+            )
+            pump.start()
+            self._pumps.append(pump)
+
+    def poll(self) -> list[int] | None:
+        """Return every exit code once all processes have exited, else None."""
+        codes = [proc.poll() for proc in self.processes]
+        if any(code is None for code in codes):
+            return None
+        for pump in self._pumps:
+            pump.join(timeout=2)
+        return [code for code in codes if code is not None]
+
+    def terminate(self, grace_s: float = 5.0) -> None:
+        """SIGTERM every process group, wait ``grace_s``, then SIGKILL what is left."""
+        self._signal_groups(signal.SIGTERM)
+        deadline = time.monotonic() + grace_s
+        while time.monotonic() < deadline and any(p.poll() is None for p in self.processes):
+            time.sleep(0.05)
+        self._signal_groups(signal.SIGKILL)
+        for proc in self.processes:
+            proc.wait()
+
+    def _signal_groups(self, signum: int) -> None:
+        for proc in self.processes:
+            with contextlib.suppress(ProcessLookupError):  # the whole group is gone
+                os.killpg(proc.pid, signum)
+
+
+class LocalLauncher(Launcher):
+    """One subprocess per agent on this machine (one for all with the local exchange)."""
+
+    kind = "local"
+
+    def commands(self) -> list[tuple[list[str], str]]:
+        """One ``--rank i`` host per agent, or one ``--all`` host for in-process exchanges."""
+        if self.launch.exchange.kind == "local":
+            return [(_host_command(self.launch, "--all"), "site")]
+        return [
+            (_host_command(self.launch, "--rank", str(rank)), agent)
+            for rank, agent in enumerate(self.launch.agents)
+        ]
+
+
+class MpiexecLauncher(Launcher):
+    """``mpiexec -n <agents> python -m chia.site.host launch.json``: rank i hosts agent i.
+
+    Proxy variables are forwarded explicitly with ``-genv`` when the exchange needs the
+    internet: some launchers (PALS) do not pass the parent's environment reliably.
+    """
+
+    kind = "mpiexec"
+
+    def __init__(self, launch: SiteLaunch, env: Mapping[str, str], profile: SystemProfile) -> None:
+        super().__init__(launch, env)
+        self.profile = profile
+
+    def executable(self) -> str:
+        """The MPI launcher: the profile's command, found on PATH or beside our Python."""
+        command = self.profile.launcher.command
+        beside = Path(sys.executable).parent / command
+        found = shutil.which(command, path=self.env.get("PATH")) or (
+            str(beside) if beside.exists() else None
+        )
+        if found is None:
+            raise ChiaUsageError(
+                f"launcher {command!r} not found on PATH (install the mpich wheel, or set "
+                "launcher.command in the profile)"
+            )
+        return found
+
+    def commands(self) -> list[tuple[list[str], str]]:
+        """The single mpiexec command line."""
+        if self.launch.exchange.kind == "local":
+            raise ChiaUsageError(
+                "the local exchange is in-process; use --exchange http|redis with mpiexec"
+            )
+        argv = [self.executable(), "-n", str(len(self.launch.agents))]
+        if self.profile.launcher.ppn:
+            argv += ["-ppn", str(self.profile.launcher.ppn)]
+        argv += self.profile.launcher.flags
+        for name, value in forwarded_proxies(self.env, self.launch.exchange).items():
+            argv += ["-genv", name, value]
+        return [([*argv, *_host_command(self.launch)], "mpiexec")]
+
+
+def make_launcher(launch: SiteLaunch, profile: SystemProfile, env: Mapping[str, str]) -> Launcher:
+    """Build the launcher the launch names.
+
+    Raises:
+        ChiaUsageError: For the ``ray`` launcher, which needs a Ray cluster (``chia up``).
+    """
+    if launch.launcher == "local":
+        return LocalLauncher(launch, env)
+    if launch.launcher == "mpiexec":
+        return MpiexecLauncher(launch, env, profile)
+    raise ChiaUsageError("the ray launcher needs a Ray cluster raised with `chia up`")

@@ -1,0 +1,222 @@
+"""``chia spawn-site``: launch one site's slice of a campaign and watch it to the end."""
+
+from __future__ import annotations
+
+import signal
+import socket
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from types import FrameType
+
+from chia.campaign import LoadedCampaign, load_campaign, select_agents, validate_campaign
+from chia.errors import ChiaUsageError
+from chia.events import (
+    AgentPlacement,
+    AgentState,
+    AgentStatus,
+    EventWriter,
+    Placement,
+    SiteFinished,
+    SiteStarted,
+    events_path,
+    read_snapshot,
+    write_snapshot,
+)
+from chia.exchange.settings import ExchangeKind, ExchangeSettings
+from chia.names import check_name
+from chia.profiles import SystemProfile, load_profile
+from chia.site.environment import rank_environment
+from chia.site.launch import LauncherKind, SiteLaunch, site_dir
+from chia.site.launchers import Launcher, make_launcher
+
+__all__ = ["SITE_WRITER", "SpawnRequest", "exchange_settings", "prepare_site", "spawn_site"]
+
+#: The writer name of site-level events (``events/_site.jsonl``); never an agent name.
+SITE_WRITER = "_site"
+DEFAULT_STARTUP_TIMEOUT_S = 600.0
+
+
+@dataclass(frozen=True)
+class SpawnRequest:
+    """What the operator asked for on the command line."""
+
+    system: str
+    campaign: str
+    agents: str
+    run_id: str | None = None
+    site: str | None = None
+    exchange: ExchangeKind | None = None
+    exchange_url: str | None = None
+    launcher: LauncherKind | None = None
+    runs_dir: Path | None = None
+    startup_timeout_s: float = DEFAULT_STARTUP_TIMEOUT_S
+    bootstrap: bool = True
+
+
+def exchange_settings(
+    kind: ExchangeKind | None, url: str | None, profile: SystemProfile | None = None
+) -> ExchangeSettings:
+    """Resolve the exchange from flags, falling back to the profile's defaults.
+
+    Raises:
+        ChiaUsageError: If the http exchange has no URL, or a URL does not fit its kind.
+    """
+    defaults = profile.exchange if profile is not None else None
+    chosen: ExchangeKind = kind or (defaults.kind if defaults else "http")
+    if chosen == "http":
+        target = url or (defaults.url if defaults else None)
+        if not target:
+            raise ChiaUsageError(
+                "the http exchange needs --exchange-url (start one with `chia exchange serve`)"
+            )
+        try:
+            return ExchangeSettings(kind="http", url=target)
+        except ValueError as exc:
+            raise ChiaUsageError(f"--exchange-url: {exc}") from None
+    if chosen in ("redis", "hybrid"):
+        if url:
+            return ExchangeSettings.from_redis_url(chosen, url)
+        host = defaults.redis_host if defaults else "127.0.0.1"
+        port = defaults.redis_port if defaults else 6379
+        return ExchangeSettings(kind=chosen, redis_host=host, redis_port=port)
+    return ExchangeSettings(kind="local")
+
+
+def prepare_site(request: SpawnRequest) -> tuple[SiteLaunch, SystemProfile, LoadedCampaign]:
+    """Validate the request and write ``launch.json``; nothing is started yet.
+
+    Raises:
+        ChiaUsageError: For any bad name, file, selection or exchange setting.
+    """
+    profile = load_profile(request.system)
+    loaded = load_campaign(request.campaign)
+    run_id = request.run_id or loaded.spec.run_id
+    if run_id is None:
+        raise ChiaUsageError(f"campaign {loaded.spec.name!r} has no run_id: pass --run-id")
+    check_name(run_id, "run id")
+    site = check_name(request.site or profile.name, "site")
+    sliced = select_agents(loaded.spec, request.agents)
+    validate_campaign(sliced, federated=True, source=str(loaded.path))
+    runs_dir = (request.runs_dir or Path(profile.run_root)).expanduser().resolve()
+    launch = SiteLaunch(
+        run_id=run_id,
+        site=site,
+        profile=profile.name,
+        campaign_path=loaded.path,
+        agents=sliced.agent_names,
+        exchange=exchange_settings(request.exchange, request.exchange_url, profile),
+        launcher=request.launcher or profile.launcher.kind,
+        site_dir=site_dir(runs_dir, run_id, site),
+        startup_timeout_s=request.startup_timeout_s,
+        bootstrap=request.bootstrap,
+    )
+    launch.write()
+    return launch, profile, loaded
+
+
+def _placement(launch: SiteLaunch, launcher: Launcher) -> Placement:
+    """Compose placement from the ranks' status files (host, pid, rank as they report)."""
+    agents = []
+    for rank, name in enumerate(launch.agents):
+        status = read_snapshot(launch.site_dir / "status" / f"{name}.json", AgentStatus)
+        if status is not None and status.host is not None:
+            agents.append(
+                AgentPlacement(
+                    agent=name, uid=status.uid, host=status.host, pid=status.pid, rank=rank
+                )
+            )
+    return Placement(
+        run_id=launch.run_id,
+        site=launch.site,
+        launcher=launcher.kind,
+        exchange=launch.exchange.kind,
+        agents=agents,
+        updated=datetime.now(timezone.utc),
+    )
+
+
+def _outcome(launch: SiteLaunch) -> dict[str, AgentState | None]:
+    return {
+        name: getattr(
+            read_snapshot(launch.site_dir / "status" / f"{name}.json", AgentStatus), "state", None
+        )
+        for name in launch.agents
+    }
+
+
+def spawn_site(request: SpawnRequest, say: Callable[[str], None] = print) -> int:
+    """Launch the site, wait for every agent of its slice to stop, and report.
+
+    Ctrl-C or SIGTERM stops every process the site started.
+
+    Returns:
+        0 if every agent finished; 2 if peers never answered; 1 otherwise.
+    """
+    launch, profile, _ = prepare_site(request)
+    launcher = make_launcher(launch, profile, rank_environment(profile, launch.exchange))
+    writer = EventWriter(
+        events_path(launch.site_dir, SITE_WRITER),
+        run_id=launch.run_id,
+        site=launch.site,
+        writer=SITE_WRITER,
+    )
+    stop: list[int] = []
+
+    def on_signal(signum: int, frame: FrameType | None) -> None:
+        stop.append(signum)
+
+    previous = {s: signal.signal(s, on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
+    say(
+        f"[{launch.site}] run {launch.run_id}: starting {len(launch.agents)} agent(s) "
+        f"{launch.agents} with the {launcher.kind} launcher on the {launch.exchange.kind} "
+        f"exchange; run dir {launch.site_dir}"
+    )
+    try:
+        launcher.start()
+        writer.emit(
+            SiteStarted,
+            launcher=launcher.kind,
+            agents=launch.agents,
+            exchange=launch.exchange.kind,
+            host=socket.gethostname(),
+        )
+        codes = _watch(launch, launcher, stop)
+    finally:
+        if any(p.poll() is None for p in launcher.processes):
+            launcher.terminate()
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+    write_snapshot(launch.site_dir / "placement.json", _placement(launch, launcher))
+    states = _outcome(launch)
+    failed = [name for name, state in states.items() if state is not AgentState.FINISHED]
+    status = "interrupted" if stop else ("failed" if failed else "finished")
+    writer.emit(SiteFinished, status=status, failed_agents=failed)
+    writer.close()
+    if stop:
+        say(f"[{launch.site}] interrupted: stopped every agent process")
+        return 1
+    if failed:
+        say(f"[{launch.site}] agent(s) did not finish: {', '.join(failed)}")
+        return 2 if 2 in codes else 1
+    say(f"[{launch.site}] every agent finished; run dir {launch.site_dir}")
+    return 0
+
+
+def _watch(launch: SiteLaunch, launcher: Launcher, stop: list[int]) -> list[int]:
+    """Poll until every process exits (or a signal asks us to stop); keep placement fresh."""
+    placed = -1
+    while True:
+        codes = launcher.poll()
+        if codes is not None:
+            return codes
+        if stop:
+            launcher.terminate()
+            return launcher.poll() or []
+        placement = _placement(launch, launcher)
+        if len(placement.agents) != placed:
+            placed = len(placement.agents)
+            write_snapshot(launch.site_dir / "placement.json", placement)
+        time.sleep(0.2)
