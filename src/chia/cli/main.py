@@ -36,12 +36,14 @@ def _root(
 
 def _register() -> None:
     """Attach every command group. Imports stay inside the group modules' commands."""
-    from chia.cli import campaign, exchange, profile, site
+    from chia.cli import campaign, demo, exchange, profile, runs, site
 
     app.add_typer(campaign.app, name="campaign")
     app.add_typer(exchange.app, name="exchange")
     app.add_typer(profile.app, name="profile")
+    app.add_typer(runs.app, name="runs")
     site.register(app)
+    demo.register(app)
 
 
 _register()

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import logging
 import os
 import signal
 import socket
@@ -174,6 +175,23 @@ async def _host(launch: SiteLaunch, ranks: list[int]) -> int:
     return max(codes, default=0)
 
 
+def _log_to_file(launch: SiteLaunch, name: str) -> None:
+    """Send library logging (Academy, aiohttp) to ``logs/<name>.debug.log``.
+
+    The terminal keeps only landmark lines; shutdown chatter from the exchange clients
+    (cancelled long-polls) stays in the file for whoever needs it.
+    """
+    log_dir = launch.site_dir / "logs"
+    log_dir.mkdir(parents=True, exist_ok=True)
+    logging.basicConfig(
+        filename=log_dir / f"{name}.debug.log",
+        level=logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        force=True,
+    )
+    logging.captureWarnings(True)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the host process; the exit code is 0 only if every hosted agent finished."""
     parser = argparse.ArgumentParser(prog="python -m chia.site.host", description=__doc__)
@@ -187,6 +205,7 @@ def main(argv: list[str] | None = None) -> int:
         ranks = list(range(len(launch.agents)))
     else:
         ranks = [detect_rank() if args.rank is None else args.rank]
+    _log_to_file(launch, "site" if args.all else launch.agent_for_rank(ranks[0]))
     try:
         return asyncio.run(_host(launch, ranks))
     except ChiaError as exc:

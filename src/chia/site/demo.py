@@ -1,0 +1,91 @@
+"""``chia demo``: a two-site federated-chat campaign on this machine, start to finish.
+
+A self-hosted HTTP exchange on a free loopback port, two ``chia spawn-site`` processes
+(sites ``aurora`` and ``crux``), the bootstrap, a per-site summary, and then everything
+is stopped. No network and no API key are needed: the campaign's scripted model plays.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from contextlib import ExitStack
+from datetime import datetime, timezone
+from pathlib import Path
+
+from chia.campaign import build_plan, load_campaign
+from chia.errors import ChiaError
+from chia.events.runs import summarize_run
+from chia.exchange.server import ExchangeServer
+from chia.site.bootstrap import bootstrap
+
+__all__ = ["DEMO_CAMPAIGN", "run_demo"]
+
+DEMO_CAMPAIGN = "federated-chat"
+
+
+def _stop(procs: list[subprocess.Popen[bytes]], grace_s: float = 5.0) -> None:
+    for proc in procs:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGTERM)
+    deadline = time.monotonic() + grace_s
+    for proc in procs:
+        try:
+            proc.wait(timeout=max(0.1, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+
+
+def run_demo(
+    runs_dir: Path,
+    *,
+    run_id: str | None = None,
+    timeout_s: float = 300.0,
+    say: Callable[[str], None] = print,
+) -> int:
+    """Run the demo; return 0 when every site finished and the campaign completed."""
+    loaded = load_campaign(DEMO_CAMPAIGN)
+    run = run_id or f"demo-{datetime.now(timezone.utc):%Y%m%d-%H%M%S}"
+    plan = build_plan(loaded.spec, campaign_ref=DEMO_CAMPAIGN, run_id=run)
+    runs_dir = runs_dir.expanduser().resolve()
+    procs: list[subprocess.Popen[bytes]] = []
+    with ExitStack() as stack:
+        server = stack.enter_context(ExchangeServer(workdir=runs_dir / run / "exchange"))
+        stack.callback(_stop, procs)
+        say(f"exchange: self-hosted on {server.url}")
+        for site in plan.sites:
+            argv = [sys.executable, "-m", "chia", "spawn-site", "--system", "local"]
+            argv += ["--site", site.site, "--campaign", DEMO_CAMPAIGN, "--run-id", run]
+            argv += ["--agents", ",".join(site.agents), "--exchange", "http"]
+            argv += ["--exchange-url", server.url, "--runs-dir", str(runs_dir), "--no-bootstrap"]
+            say(f"site {site.site}: {' '.join(argv[2:])}")
+            procs.append(subprocess.Popen(argv, stdin=subprocess.DEVNULL, start_new_session=True))
+        say(f"bootstrap: waiting for {loaded.spec.initial_agent}")
+        envelope = asyncio.run(
+            bootstrap(server.settings(), loaded.spec, run_id=run, timeout_s=timeout_s)
+        )
+        say(f"bootstrap: sent kickoff {envelope.message_id}")
+        deadline = time.monotonic() + timeout_s
+        while any(p.poll() is None for p in procs):
+            if time.monotonic() > deadline:
+                raise ChiaError(f"the demo did not finish within {timeout_s:g}s")
+            time.sleep(0.2)
+    summary = summarize_run(runs_dir / run)
+    say(f"\nrun {run}: {runs_dir / run}")
+    for site in summary.sites:
+        say(
+            f"  {site.site}: {len(site.statuses)} agent(s), {site.events} events, "
+            f"{site.messages} messages sent ({site.cross_site_messages} cross-site)"
+        )
+        for result in dict.fromkeys(site.results):
+            say(f"    {result}")
+    codes = [proc.returncode for proc in procs]
+    finished = all(code == 0 for code in codes) and any(site.results for site in summary.sites)
+    say("demo finished" if finished else f"demo failed: site exit codes {codes}")
+    return 0 if finished else 1
