@@ -71,6 +71,7 @@ def _handle(client: ExchangeClient[Any], aid: AgentId[Any]) -> Handle[Any]:
 async def _ping(handle: Handle[Any], timeout_s: float) -> tuple[float | None, str]:
     """Ping through ``handle``; return (rtt or None, why the agent is not up)."""
     from academy.exception import BadEntityIdError, ExchangeError, MailboxTerminatedError
+    from academy.socket import SocketOpenError
 
     try:
         return await handle.ping(timeout=timeout_s), ""
@@ -80,6 +81,10 @@ async def _ping(handle: Handle[Any], timeout_s: float) -> tuple[float | None, st
         return None, "not registered on the exchange"
     except MailboxTerminatedError:
         return None, "mailbox terminated (the agent shut down)"
+    except SocketOpenError:
+        # Hybrid exchange: the peer's direct-TCP address is cached but nobody listens
+        # there any more (academy 1.0.0 raises instead of falling back to Redis).
+        return None, "its last known direct address refuses connections (process gone?)"
     except (ExchangeError, OSError) as exc:
         return None, f"exchange error: {type(exc).__name__}: {exc}"
 

@@ -1,0 +1,120 @@
+"""Real exchanges for the exchange tests: redis-server, a self-hosted HTTP exchange, local.
+
+`exchange` is parametrized over every kind; each test gets a fresh run id, so tests never
+see each other's agents even on the shared (session) servers.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import uuid
+from collections.abc import AsyncIterator, Callable, Iterator
+from typing import Any
+
+import pytest
+from academy.agent import Agent, action
+from academy.exchange import ExchangeFactory
+from academy.runtime import Runtime
+
+from chia.exchange import (
+    ExchangeSettings,
+    open_factory,
+    ping_agent,
+    register_agent,
+    runtime_config,
+)
+from chia.exchange.server import ExchangeServer
+from chia.testing import RedisServer, http_exchange, redis_server
+
+KINDS = ["local", "redis", "hybrid", "http"]
+
+
+class EchoAgent(Agent):
+    """A tiny test agent: its runtime answers pings; `echo` returns its argument."""
+
+    @action
+    async def echo(self, value: Any) -> Any:
+        """Return ``value`` unchanged."""
+        return value
+
+
+@pytest.fixture
+def echo_agent() -> type[EchoAgent]:
+    """The test agent class (conftest modules are not importable from tests)."""
+    return EchoAgent
+
+
+@pytest.fixture(scope="session")
+def redis() -> Iterator[RedisServer]:
+    with redis_server() as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def http_server() -> Iterator[ExchangeServer]:
+    with http_exchange() as server:
+        yield server
+
+
+def settings_for(kind: str, redis: RedisServer, http_server: ExchangeServer) -> ExchangeSettings:
+    if kind == "http":
+        return http_server.settings()
+    if kind in ("redis", "hybrid"):
+        extra = {"hybrid_interface": "lo"} if kind == "hybrid" else {}
+        return ExchangeSettings(kind=kind, redis_port=redis.port, redis_db=3, **extra)  # type: ignore[arg-type]
+    return ExchangeSettings(kind="local")
+
+
+@pytest.fixture(params=KINDS)
+def settings(
+    request: pytest.FixtureRequest, redis: RedisServer, http_server: ExchangeServer
+) -> ExchangeSettings:
+    return settings_for(request.param, redis, http_server)
+
+
+@pytest.fixture(params=["redis", "hybrid", "http"])
+def remote_settings(
+    request: pytest.FixtureRequest, redis: RedisServer, http_server: ExchangeServer
+) -> ExchangeSettings:
+    """Settings of the exchanges that other processes can reach (not local)."""
+    return settings_for(request.param, redis, http_server)
+
+
+@pytest.fixture
+def factory(settings: ExchangeSettings) -> ExchangeFactory[Any]:
+    """One factory per test (the local exchange lives in it)."""
+    return open_factory(settings)
+
+
+@pytest.fixture
+def run_id() -> str:
+    return f"t-{uuid.uuid4().hex[:12]}"
+
+
+@pytest.fixture
+def run_agent(
+    factory: ExchangeFactory[Any],
+) -> Callable[..., contextlib.AbstractAsyncContextManager[Runtime[Any]]]:
+    """`async with run_agent(client, run_id, name):` registers (preset uid) and runs one.
+
+    Leaving the block stops the agent without terminating its mailbox: what a crashed or
+    stopped run leaves behind.
+    """
+
+    @contextlib.asynccontextmanager
+    async def run(client: Any, run_id: str, name: str) -> AsyncIterator[Runtime[Any]]:
+        registration = await register_agent(client, EchoAgent, run_id, name)
+        runtime = Runtime(
+            EchoAgent(),
+            exchange_factory=factory,
+            registration=registration,
+            config=runtime_config(),
+        )
+        async with runtime:
+            # Let the runtime's listener start before a test may stop it: academy 1.0.0
+            # orphans the inner listener task if its wrapper task is cancelled before its
+            # first step, and on the local exchange that orphan keeps answering pings.
+            assert await ping_agent(client, registration.agent_id, timeout_s=10) is not None
+            yield runtime
+
+    return run
