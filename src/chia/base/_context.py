@@ -1,0 +1,80 @@
+"""The dispatch context: what a remote call carries so nested dispatches behave alike.
+
+When bypass, caching or profiling is active, every dispatch sends a small
+``DispatchContext`` along with its arguments. The worker installs it for the duration of
+the call, so any ``chia_remote`` made inside the task obeys the same bypass state and
+reports to the same profiler, with the calling task recorded as the caller. With nothing
+active no context is sent at all (the fast path).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, replace
+
+__all__ = ["CTX_KWARG", "DispatchContext", "activated", "current", "in_task"]
+
+CTX_KWARG = "_chia_ctx"
+"""Keyword under which a dispatch passes its context to the remote runner."""
+
+
+@dataclass(frozen=True)
+class DispatchContext:
+    """State that travels with one dispatch.
+
+    Attributes:
+        bypass_key: Identity and version of the bypass state (workers cache the decode).
+        bypass_state: ``Bypass.get_state()`` pickled with cloudpickle, or None.
+        collector: ``(name, namespace)`` of the profile collector actor, or None.
+        caller: Function name of the dispatching task (``"driver"`` outside a task).
+        caller_task: Ray task id of the dispatching task ("" outside a task).
+        tag: The call's ``_chia_tag``.
+        cached: True when the call's output will be written to the cache.
+    """
+
+    bypass_key: str = ""
+    bypass_state: bytes | None = None
+    collector: tuple[str, str] | None = None
+    caller: str = "driver"
+    caller_task: str = ""
+    tag: str | None = None
+    cached: bool = False
+
+    def for_call(self, tag: str | None, cached: bool) -> DispatchContext:
+        """Return a copy describing one call (its tag and cache flag)."""
+        return replace(self, tag=tag, cached=cached)
+
+
+@dataclass
+class _TaskFrame:
+    context: DispatchContext | None
+    function: str
+    task_id: str
+
+
+_local = threading.local()
+
+
+def current() -> DispatchContext | None:
+    """Return the context of the task running in this thread, if it carried one."""
+    frame: _TaskFrame | None = getattr(_local, "frame", None)
+    return frame.context if frame is not None else None
+
+
+def in_task() -> tuple[str, str] | None:
+    """Return ``(function, task_id)`` of the chia task running in this thread, if any."""
+    frame: _TaskFrame | None = getattr(_local, "frame", None)
+    return (frame.function, frame.task_id) if frame is not None else None
+
+
+@contextmanager
+def activated(context: DispatchContext | None, function: str, task_id: str) -> Iterator[None]:
+    """Install ``context`` as this thread's task context for the duration of a call."""
+    previous = getattr(_local, "frame", None)
+    _local.frame = _TaskFrame(context, function, task_id)
+    try:
+        yield
+    finally:
+        _local.frame = previous

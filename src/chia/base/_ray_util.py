@@ -1,0 +1,65 @@
+"""Small Ray helpers shared by the runtime's actors: namespaces, node ids, pinning."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, cast
+
+import ray
+from ray import cloudpickle
+from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
+
+__all__ = [
+    "CHIA_NAMESPACE",
+    "cloudpickle_dumps",
+    "cloudpickle_loads",
+    "current_node_id",
+    "get_named_actor",
+    "head_node_id",
+    "pinned_to",
+    "ray_nodes",
+]
+
+CHIA_NAMESPACE = "chia"
+"""Explicit namespace of chia's named actors, so other jobs and workers can find them."""
+
+_HEAD_RESOURCE = "node:__internal_head__"
+
+ray_nodes = cast(Callable[[], list[dict[str, Any]]], ray.nodes)
+"""``ray.nodes()`` with a type."""
+
+
+def cloudpickle_dumps(obj: Any) -> bytes:
+    """Pickle ``obj`` with Ray's cloudpickle (functions and closures by value)."""
+    return bytes(cast(Callable[[Any], bytes], cloudpickle.dumps)(obj))
+
+
+def cloudpickle_loads(blob: bytes) -> Any:
+    """Unpickle what ``cloudpickle_dumps`` produced."""
+    return cloudpickle.loads(blob)
+
+
+def current_node_id() -> str:
+    """Return the hex id of the Ray node this process runs on."""
+    return str(ray.get_runtime_context().get_node_id())
+
+
+def head_node_id() -> str:
+    """Return the hex id of the head node (the current node when none is marked head)."""
+    for node in ray_nodes():
+        if node.get("Alive") and _HEAD_RESOURCE in node.get("Resources", {}):
+            return str(node["NodeID"])
+    return current_node_id()
+
+
+def pinned_to(node_id: str, soft: bool = False) -> NodeAffinitySchedulingStrategy:
+    """Return a scheduling strategy that places a task or actor on ``node_id``."""
+    return NodeAffinitySchedulingStrategy(node_id=node_id, soft=soft)
+
+
+def get_named_actor(name: str, namespace: str) -> Any | None:
+    """Return the named actor's handle, or None when no such actor is alive."""
+    try:
+        return ray.get_actor(name, namespace=namespace)
+    except ValueError:
+        return None

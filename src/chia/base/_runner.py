@@ -1,0 +1,66 @@
+"""What runs on the worker: the task body wrapped with context, PID tracking, profiling."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any
+
+import ray
+
+from chia.base import _context, pid_registry
+from chia.base._context import CTX_KWARG, DispatchContext
+from chia.trace import profiler
+
+__all__ = ["bypass_task", "make_runner", "run_task"]
+
+
+def run_task(
+    name: str,
+    ctx: DispatchContext | None,
+    body: Callable[[], Any],
+    bypassed: bool = False,
+) -> Any:
+    """Run ``body`` as the chia task ``name`` on this worker.
+
+    Installs ``ctx`` for nested dispatches, tracks subprocesses spawned by the task
+    (killing them if it raises) and, when profiling, reports the task to the collector.
+    """
+    pid_registry.install_popen_hook()
+    task_id = ray.get_runtime_context().get_task_id() or ""
+    start = time.time()
+    error: str | None = None
+    try:
+        with _context.activated(ctx, name, task_id), pid_registry.tracking(task_id):
+            return body()
+    except BaseException as exc:
+        error = f"{type(exc).__name__}: {exc}"
+        raise
+    finally:
+        if ctx is not None and ctx.collector is not None:
+            profiler.record_task(ctx, name, task_id, start, bypassed, error)
+
+
+def make_runner(fn: Callable[..., Any], name: str) -> Callable[..., Any]:
+    """Return the function handed to ``ray.remote`` for ``fn`` (named like it)."""
+
+    def runner(*args: Any, **kwargs: Any) -> Any:
+        ctx = kwargs.pop(CTX_KWARG, None)
+        return run_task(name, ctx, lambda: fn(*args, **kwargs))
+
+    runner.__name__ = name
+    runner.__qualname__ = name
+    return runner
+
+
+def bypass_task(
+    name: str,
+    provider: Callable[..., Any],
+    tag: str | None,
+    data_path: str | None,
+    *args: Any,
+    **kwargs: Any,
+) -> Any:
+    """Stand-in task for a bypassed call: run the provider on the worker."""
+    ctx = kwargs.pop(CTX_KWARG, None)
+    return run_task(name, ctx, lambda: provider(tag, data_path, *args, **kwargs), bypassed=True)

@@ -1,0 +1,226 @@
+"""The object ``@ChiaFunction`` returns, and the dispatch pipeline behind ``chia_remote``.
+
+A dispatch takes the fast path (straight to ``ray.remote``) unless something is active:
+a bypass configuration, a profile collector, a tagged call with a cache, or a worker that
+must relay through the head. Otherwise it builds a ``DispatchContext`` that travels with
+the call, so nested dispatches behave like their caller.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import threading
+from collections.abc import Callable
+from typing import Any, Generic, ParamSpec, TypeVar
+
+import ray
+
+from chia.base import _context, cache, dispatch_proxy, pid_registry
+from chia.base._context import CTX_KWARG, DispatchContext
+from chia.base._refs import ObjectRefCallback, get
+from chia.base._runner import bypass_task, make_runner
+from chia.base.bypass import get_active_bypass
+from chia.trace import profiler
+
+__all__ = ["TAG_KWARG", "BoundChiaFunction", "ChiaWrappedFunction"]
+
+P = ParamSpec("P")
+R = TypeVar("R")
+log = logging.getLogger(__name__)
+
+TAG_KWARG = "_chia_tag"
+_bypass_remote: Any = None
+_driver_checked = False
+_driver_lock = threading.Lock()
+
+
+def _on_first_driver_dispatch() -> None:
+    """On a driver's first dispatch, arrange for SIGTERM to kill tracked subprocesses."""
+    global _driver_checked
+    with _driver_lock:
+        if _driver_checked:
+            return
+        _driver_checked = True
+        if ray.get_runtime_context().worker.mode == ray.SCRIPT_MODE:
+            pid_registry.install_sigterm_handler()
+
+
+class ChiaWrappedFunction(Generic[P, R]):
+    """A function with a local call and a Ray dispatch (see ``ChiaFunction``).
+
+    Args:
+        fn: The wrapped function.
+        options: Ray options for ``.options()`` of the remote function; ``_chia_tag`` is
+            taken out as the default tag of every call.
+    """
+
+    def __init__(self, fn: Callable[P, R], options: dict[str, Any]) -> None:
+        opts = dict(options)
+        self._fn = fn
+        self._tag: str | None = opts.pop(TAG_KWARG, None)
+        self._ray_opts = opts
+        self._name: str = getattr(fn, "__name__", "chia_function")
+        self._remote: Any = None
+        functools.update_wrapper(self, fn)
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = dict(self.__dict__)
+        state["_remote"] = None
+        return state
+
+    def __repr__(self) -> str:
+        return f"<ChiaFunction {self._name} {self._ray_opts}>"
+
+    @property
+    def ray_options(self) -> dict[str, Any]:
+        """The Ray options every dispatch uses."""
+        return dict(self._ray_opts)
+
+    def _remote_fn(self) -> Any:
+        if self._remote is None:
+            remote = ray.remote(make_runner(self._fn, self._name))
+            self._remote = remote.options(**self._ray_opts) if self._ray_opts else remote
+        return self._remote
+
+    def __call__(self, *args: P.args, **kwargs: P.kwargs) -> R:
+        """Run the function in this process (not a node: no Ray, no bypass)."""
+        kwargs.pop(TAG_KWARG, None)
+        return self._fn(*args, **kwargs)
+
+    def chia_remote(self, *args: P.args, **kwargs: P.kwargs) -> Any:
+        """Dispatch through Ray; return an ObjectRef (or an ``ObjectRefCallback``)."""
+        return _dispatch(self, args, kwargs)
+
+    def chia_remote_blocking(self, *args: P.args, **kwargs: P.kwargs) -> R:
+        """Dispatch through Ray and wait for the value (``get(chia_remote(...))``)."""
+        return get(_dispatch(self, args, kwargs))  # type: ignore[no-any-return]
+
+    def options(self, **override: Any) -> ChiaWrappedFunction[P, R]:
+        """Return a copy with ``override`` merged into the Ray options (and tag)."""
+        merged = {**self._ray_opts, **override}
+        if self._tag is not None and TAG_KWARG not in override:
+            merged[TAG_KWARG] = self._tag
+        return ChiaWrappedFunction(self._fn, merged)
+
+    def __get__(self, obj: Any, objtype: Any = None) -> Any:
+        if obj is None:
+            return self
+        return BoundChiaFunction(self, obj)
+
+
+class BoundChiaFunction:
+    """A ``@ChiaFunction`` method looked up on an instance.
+
+    Calling it runs the method locally with ``self`` bound. ``chia_remote`` takes
+    ``self`` explicitly (``tool.do_work.chia_remote(tool, x=5)``): the instance is
+    serialized with the arguments and the method runs on the worker.
+    """
+
+    def __init__(self, wrapped: ChiaWrappedFunction[..., Any], obj: Any) -> None:
+        self._wrapped = wrapped
+        self._obj = obj
+        self.__name__ = wrapped._name
+        self.__doc__ = wrapped.__doc__
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        """Run the method locally on the bound instance."""
+        return self._wrapped(self._obj, *args, **kwargs)
+
+    def chia_remote(self, *args: Any, **kwargs: Any) -> Any:
+        """Dispatch the method through Ray; pass the instance as the first argument."""
+        return self._wrapped.chia_remote(*args, **kwargs)
+
+    def chia_remote_blocking(self, *args: Any, **kwargs: Any) -> Any:
+        """Dispatch the method and wait for its value (instance passed explicitly)."""
+        return self._wrapped.chia_remote_blocking(*args, **kwargs)
+
+    def options(self, **override: Any) -> BoundChiaFunction:
+        """Return a bound copy with ``override`` merged into the Ray options."""
+        return BoundChiaFunction(self._wrapped.options(**override), self._obj)
+
+
+def _submit_direct(
+    wrapped: ChiaWrappedFunction[..., Any],
+    bypass_info: tuple[Callable[..., Any], str | None] | None,
+    ctx: DispatchContext | None,
+    args: tuple[Any, ...],
+    kwargs: dict[str, Any],
+) -> Any:
+    """Submit the real task (or its bypass stand-in) from this process."""
+    call_kwargs = {**kwargs, CTX_KWARG: ctx} if ctx is not None else kwargs
+    if bypass_info is None:
+        return wrapped._remote_fn().remote(*args, **call_kwargs)
+    global _bypass_remote
+    if _bypass_remote is None:
+        _bypass_remote = ray.remote(bypass_task)
+    provider, data_path = bypass_info
+    opts = {"name": f"{wrapped._name}[bypass]", **wrapped._ray_opts}
+    return _bypass_remote.options(**opts).remote(
+        wrapped._name, provider, ctx.tag if ctx else None, data_path, *args, **call_kwargs
+    )
+
+
+def _dispatch(
+    wrapped: ChiaWrappedFunction[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]
+) -> Any:
+    if not _driver_checked:
+        _on_first_driver_dispatch()
+    tag = kwargs.pop(TAG_KWARG, None) if TAG_KWARG in kwargs else wrapped._tag
+    if args and any(isinstance(a, ObjectRefCallback) for a in args):
+        args = tuple(a.ref if isinstance(a, ObjectRefCallback) else a for a in args)
+    parent = _context.current()
+    bypass = get_active_bypass()
+    collector = profiler.active_collector()
+    proxy = dispatch_proxy.should_proxy(wrapped._ray_opts)
+    quiet = tag is None and parent is None and collector is None and not proxy
+    if quiet and (bypass is None or not bypass.active):
+        return wrapped._remote_fn().remote(*args, **kwargs)
+    return _dispatch_full(wrapped, args, kwargs, tag, parent, bypass, collector, proxy)
+
+
+def _dispatch_full(
+    wrapped: ChiaWrappedFunction[..., Any],
+    args: tuple[Any, ...],
+    kwargs: dict[str, Any],
+    tag: str | None,
+    parent: DispatchContext | None,
+    bypass: Any,
+    collector: tuple[str, str] | None,
+    proxy: bool,
+) -> Any:
+    name = wrapped._name
+    active = bypass is not None and bypass.active
+    bypassed = active and bypass.is_bypassed(name, tag, *args, **kwargs)
+    single = wrapped._ray_opts.get("num_returns", 1) == 1
+    cached = not bypassed and single and cache.is_cached(name, tag)
+    ctx: DispatchContext | None = None
+    if active or collector is not None or cached or parent:
+        if parent is not None and parent.bypass_state is not None:
+            key, blob = parent.bypass_key, parent.bypass_state
+        elif active:
+            key, blob = bypass.encoded()
+        else:
+            key, blob = "", None
+        frame = _context.in_task()
+        ctx = DispatchContext(
+            bypass_key=key,
+            bypass_state=blob,
+            collector=collector,
+            caller=frame[0] if frame else "driver",
+            caller_task=frame[1] if frame else "",
+            tag=tag,
+            cached=cached,
+        )
+    info = bypass.get_provider_info(name) if bypassed else None
+    if proxy and not single:
+        log.warning("%s: num_returns > 1 cannot be relayed; dispatching directly", name)
+        proxy = False
+    if proxy:
+        submit = functools.partial(_submit_direct, wrapped, info, ctx, args, kwargs)
+        ref = dispatch_proxy.get_dispatch_proxy().relay.remote(submit)
+    else:
+        ref = _submit_direct(wrapped, info, ctx, args, kwargs)
+    if cached and tag is not None:
+        return ObjectRefCallback(ref, cache.CacheWrite(tag))
+    return ref

@@ -1,0 +1,177 @@
+"""The profiler collector: one actor that appends every dispatch's record to JSONL.
+
+Start it once on the driver with ``start_collector()``. From then on every
+``chia_remote`` carries the collector's name in its dispatch context, and the worker that
+runs the task sends one record when the task ends: function, tag, node, worker,
+start/end, whether it was bypassed or cached, and the caller -> callee edge. Nested
+dispatches inherit the context, so the whole call tree is recorded.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from pathlib import Path
+from typing import Any, TextIO
+
+import ray
+
+from chia.base import _context
+from chia.base._ray_util import CHIA_NAMESPACE, get_named_actor, head_node_id, pinned_to
+
+__all__ = [
+    "ProfileCollectorActor",
+    "active_collector",
+    "get_collector",
+    "record_task",
+    "start_collector",
+    "stop_collector",
+]
+
+COLLECTOR_NAME = "chia_profile_collector"
+_driver_collector: tuple[str, str] | None = None
+_handles: dict[tuple[str, str], Any] = {}
+_handles_lock = threading.Lock()
+
+
+class ProfileCollectorActor:
+    """Actor that appends one JSON line per record to its log file.
+
+    Args:
+        path: The JSONL file (appended to; created with its directory if missing).
+    """
+
+    def __init__(self, path: str) -> None:
+        self._path = Path(path)
+        self._path.parent.mkdir(parents=True, exist_ok=True)
+        self._file: TextIO | None = self._path.open("a", encoding="utf-8")
+        self._count = 0
+
+    def record(self, rec: dict[str, Any]) -> None:
+        """Append one record."""
+        if self._file is None:
+            return
+        self._file.write(json.dumps(rec, default=str) + "\n")
+        self._file.flush()
+        self._count += 1
+
+    def count(self) -> int:
+        """How many records were written by this actor."""
+        return self._count
+
+    def path(self) -> str:
+        """The log file."""
+        return str(self._path)
+
+    def close(self) -> str:
+        """Flush and close the log; later records are dropped. Returns the path."""
+        if self._file is not None:
+            self._file.close()
+            self._file = None
+        return str(self._path)
+
+
+def start_collector(path: str = "chia-profile.jsonl", namespace: str | None = None) -> Any:
+    """Start (or find) the collector, pinned to the head node, and turn profiling on.
+
+    Call on the driver after ``ray.init()``. Idempotent.
+
+    Args:
+        path: JSONL log to append records to (resolved to an absolute path here).
+        namespace: Ray namespace of the named actor (default ``"chia"``).
+
+    Returns:
+        The collector actor handle.
+    """
+    global _driver_collector
+    ns = namespace or CHIA_NAMESPACE
+    handle = get_named_actor(COLLECTOR_NAME, ns)
+    if handle is None:
+        actor_cls: Any = ray.remote(ProfileCollectorActor)
+        handle = actor_cls.options(
+            name=COLLECTOR_NAME,
+            namespace=ns,
+            lifetime="detached",
+            get_if_exists=True,
+            num_cpus=0,
+            scheduling_strategy=pinned_to(head_node_id()),
+        ).remote(str(Path(path).resolve()))
+    ray.get(handle.path.remote())  # ready before the first record
+    _driver_collector = (COLLECTOR_NAME, ns)
+    return handle
+
+
+def stop_collector(namespace: str | None = None) -> str | None:
+    """Turn profiling off, flush and stop the collector; return its log path (or None)."""
+    global _driver_collector
+    ns = namespace or (_driver_collector[1] if _driver_collector else CHIA_NAMESPACE)
+    _driver_collector = None
+    handle = get_named_actor(COLLECTOR_NAME, ns)
+    if handle is None:
+        return None
+    path = str(ray.get(handle.close.remote()))
+    ray.kill(handle)
+    with _handles_lock:
+        _handles.pop((COLLECTOR_NAME, ns), None)
+    return path
+
+
+def get_collector(namespace: str | None = None) -> Any | None:
+    """Return the collector actor handle, or None when none is running."""
+    return get_named_actor(COLLECTOR_NAME, namespace or CHIA_NAMESPACE)
+
+
+def active_collector() -> tuple[str, str] | None:
+    """``(name, namespace)`` of the collector this dispatch should report to, if any."""
+    ctx = _context.current()
+    if ctx is not None:
+        return ctx.collector
+    return _driver_collector
+
+
+def _handle(ident: tuple[str, str]) -> Any | None:
+    with _handles_lock:
+        handle = _handles.get(ident)
+        if handle is None:
+            handle = get_named_actor(*ident)
+            if handle is not None:
+                _handles[ident] = handle
+        return handle
+
+
+def record_task(
+    ctx: _context.DispatchContext,
+    function: str,
+    task_id: str,
+    start: float,
+    bypassed: bool,
+    error: str | None,
+) -> None:
+    """Send one finished task's record to the collector named in ``ctx`` (best effort)."""
+    if ctx.collector is None:
+        return
+    handle = _handle(ctx.collector)
+    if handle is None:
+        return
+    runtime = ray.get_runtime_context()
+    rec = {
+        "function": function,
+        "tag": ctx.tag,
+        "task_id": task_id,
+        "node_id": runtime.get_node_id(),
+        "worker_id": runtime.get_worker_id(),
+        "start": start,
+        "end": time.time(),
+        "bypassed": bypassed,
+        "cached": ctx.cached,
+        "caller": ctx.caller,
+        "caller_task": ctx.caller_task,
+        "ok": error is None,
+        "error": error,
+    }
+    try:
+        handle.record.remote(rec)
+    except Exception:  # a dead collector must not fail the user's task
+        with _handles_lock:
+            _handles.pop(ctx.collector, None)
