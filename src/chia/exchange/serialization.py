@@ -19,6 +19,9 @@ The two seams (both public Academy API):
   sets the same two context variables for the current task and the tasks it creates, so
   requests go out as JSON and a pickled *result* from a hostile peer is refused too.
 
+The local exchange never serializes at all (message objects are handed over in-process),
+so there is nothing to deserialize and nothing to refuse there.
+
 Consequence for callers: action arguments and results must be JSON values (dict, list,
 str, int, float, bool, None). Send pydantic models as ``model.model_dump(mode="json")``
 and validate them again on the other side. Tuples arrive as lists.
