@@ -5,10 +5,13 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+
+from chia.exchange.server import ExchangeServer
+from chia.testing import RedisServer, http_exchange, redis_server
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 CHIA = str(Path(sys.executable).parent / "chia")
@@ -39,3 +42,17 @@ def chia() -> Callable[..., subprocess.CompletedProcess[str]]:
 def federated_chat_dir() -> Path:
     """The packaged federated-chat campaign directory in this checkout."""
     return REPO_ROOT / "campaigns" / "federated-chat"
+
+
+@pytest.fixture(scope="session")
+def redis() -> Iterator[RedisServer]:
+    """A real redis-server on a free loopback port, for the whole session."""
+    with redis_server() as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def http_server() -> Iterator[ExchangeServer]:
+    """A real self-hosted Academy HTTP exchange on a free loopback port, for the session."""
+    with http_exchange() as server:
+        yield server

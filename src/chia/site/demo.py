@@ -8,7 +8,6 @@ is stopped. No network and no API key are needed: the campaign's scripted model 
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
 import subprocess
 import sys
@@ -23,22 +22,24 @@ from chia.errors import ChiaError
 from chia.events.runs import summarize_run
 from chia.exchange.server import ExchangeServer
 from chia.site.bootstrap import bootstrap
+from chia.site.lifeline import die_with_parent
 
 __all__ = ["DEMO_CAMPAIGN", "run_demo"]
 
 DEMO_CAMPAIGN = "federated-chat"
 
 
-def _stop(procs: list[subprocess.Popen[bytes]], grace_s: float = 5.0) -> None:
+def _stop(procs: list[subprocess.Popen[bytes]], grace_s: float = 10.0) -> None:
+    """SIGTERM each site still running (it stops its ranks), SIGKILL after ``grace_s``."""
     for proc in procs:
         if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGTERM)
+            proc.send_signal(signal.SIGTERM)
     deadline = time.monotonic() + grace_s
     for proc in procs:
         try:
             proc.wait(timeout=max(0.1, deadline - time.monotonic()))
         except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
+            proc.kill()
             proc.wait()
 
 
@@ -59,13 +60,15 @@ def run_demo(
         server = stack.enter_context(ExchangeServer(workdir=runs_dir / run / "exchange"))
         stack.callback(_stop, procs)
         say(f"exchange: self-hosted on {server.url}")
-        for site in plan.sites:
+        for planned in plan.sites:
             argv = [sys.executable, "-m", "chia", "spawn-site", "--system", "local"]
-            argv += ["--site", site.site, "--campaign", DEMO_CAMPAIGN, "--run-id", run]
-            argv += ["--agents", ",".join(site.agents), "--exchange", "http"]
+            argv += ["--site", planned.site, "--campaign", DEMO_CAMPAIGN, "--run-id", run]
+            argv += ["--agents", ",".join(planned.agents), "--exchange", "http"]
             argv += ["--exchange-url", server.url, "--runs-dir", str(runs_dir), "--no-bootstrap"]
-            say(f"site {site.site}: {' '.join(argv[2:])}")
-            procs.append(subprocess.Popen(argv, stdin=subprocess.DEVNULL, start_new_session=True))
+            say(f"site {planned.site}: {' '.join(argv[2:])}")
+            procs.append(
+                subprocess.Popen(argv, stdin=subprocess.DEVNULL, preexec_fn=die_with_parent)
+            )
         say(f"bootstrap: waiting for {loaded.spec.initial_agent}")
         envelope = asyncio.run(
             bootstrap(server.settings(), loaded.spec, run_id=run, timeout_s=timeout_s)

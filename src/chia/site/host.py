@@ -45,6 +45,7 @@ from chia.exchange.serialization import runtime_config
 from chia.exchange.settings import open_factory
 from chia.site.bootstrap import kickoff_envelope, send_envelope
 from chia.site.launch import SiteLaunch
+from chia.site.lifeline import die_with_parent
 from chia.site.rank import detect_rank
 
 __all__ = ["host_agent", "main"]
@@ -200,6 +201,7 @@ def main(argv: list[str] | None = None) -> int:
     which.add_argument("--rank", type=int, help="Host this rank's agent (default: from env).")
     which.add_argument("--all", action="store_true", help="Host every agent of the slice.")
     args = parser.parse_args(argv)
+    die_with_parent()
     launch = SiteLaunch.read(Path(args.launch))
     if args.all:
         ranks = list(range(len(launch.agents)))

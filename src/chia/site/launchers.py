@@ -1,14 +1,15 @@
 """Launchers: start one host process per agent, watch them, and stop them all.
 
-Each launcher starts its processes in their own sessions so that stopping a site reaches
-every descendant (a rank's children included): SIGTERM to each process group, a grace
-period, then SIGKILL. Output is echoed to the terminal and kept in ``logs/``.
+Processes stay in the launcher's process group, so Ctrl-C in a terminal (or a kill of the
+whole group) reaches every rank at once; each host process also asks the kernel to stop
+it if the launcher dies (:func:`chia.site.lifeline.die_with_parent`). Stopping a site
+sends SIGTERM to each process, waits a grace period, then SIGKILLs what is left. Output
+is echoed to the terminal and kept in ``logs/``.
 """
 
 from __future__ import annotations
 
 import contextlib
-import os
 import shutil
 import signal
 import subprocess
@@ -42,7 +43,7 @@ def _pump(stream: IO[str], log_path: Path) -> None:
 
 
 class Launcher:
-    """Starts commands as process groups and stops them together.
+    """Starts the host commands and stops them together.
 
     Args:
         launch: The site launch (for the log directory).
@@ -73,7 +74,6 @@ class Launcher:
                 stdout=subprocess.PIPE,
                 stderr=subprocess.STDOUT,
                 text=True,
-                start_new_session=True,
             )
             self.processes.append(proc)
             assert proc.stdout is not None
@@ -93,19 +93,20 @@ class Launcher:
         return [code for code in codes if code is not None]
 
     def terminate(self, grace_s: float = 5.0) -> None:
-        """SIGTERM every process group, wait ``grace_s``, then SIGKILL what is left."""
-        self._signal_groups(signal.SIGTERM)
+        """SIGTERM every process, wait ``grace_s``, then SIGKILL what is left."""
+        self._signal_all(signal.SIGTERM)
         deadline = time.monotonic() + grace_s
         while time.monotonic() < deadline and any(p.poll() is None for p in self.processes):
             time.sleep(0.05)
-        self._signal_groups(signal.SIGKILL)
+        self._signal_all(signal.SIGKILL)
         for proc in self.processes:
             proc.wait()
 
-    def _signal_groups(self, signum: int) -> None:
+    def _signal_all(self, signum: int) -> None:
         for proc in self.processes:
-            with contextlib.suppress(ProcessLookupError):  # the whole group is gone
-                os.killpg(proc.pid, signum)
+            if proc.poll() is None:
+                with contextlib.suppress(ProcessLookupError):  # exited meanwhile
+                    proc.send_signal(signum)
 
 
 class LocalLauncher(Launcher):

@@ -1,0 +1,46 @@
+"""Two sites play federated-chat over a real redis-server; the counter reaches 10."""
+
+from __future__ import annotations
+
+import json
+
+from chia.events import MessageReceived, MessageSent, iter_events, merge_events
+
+
+def test_two_sites_over_redis(sites, chia, redis):
+    common = ["--system", "local", "--campaign", "federated-chat", "--run-id", "chat-redis"]
+    common += ["--exchange", "redis", "--exchange-url", redis.url(3), "--no-bootstrap"]
+    aurora = sites.start(*common, "--site", "aurora", "--agents", "agent-aurora", name="aurora")
+    crux = sites.start(*common, "--site", "crux", "--agents", "agent-crux", name="crux")
+    kickoff = chia(
+        "bootstrap",
+        "--run-id",
+        "chat-redis",
+        "--campaign",
+        "federated-chat",
+        "--exchange",
+        "redis",
+        "--exchange-url",
+        redis.url(3),
+        "--timeout-s",
+        "60",
+    )
+    assert kickoff.returncode == 0, kickoff.stderr
+    assert aurora.wait() == 0, aurora.output
+    assert crux.wait() == 0, crux.output
+
+    run = sites.runs_dir / "chat-redis"
+    files = sorted(run.glob("*/events/*.jsonl"))
+    assert [f.name for f in files] == ["_site.jsonl", "agent-aurora.jsonl"] * 1 + [
+        "_site.jsonl",
+        "agent-crux.jsonl",
+    ]
+    events = merge_events(iter_events(files))
+    sent = [e for e in events if isinstance(e, MessageSent)]
+    received = {e.message_id: e for e in events if isinstance(e, MessageReceived)}
+    assert [e.content for e in sent] == [f"counter = {n}" for n in range(1, 11)]
+    # Lamport order: every receive comes after its send in the merged timeline.
+    for message in sent:
+        assert received[message.message_id].clock > message.clock
+    status = json.loads((run / "crux" / "status" / "agent-crux.json").read_text())
+    assert status["result"] == "counter = 10"
