@@ -111,7 +111,7 @@ def settings_for(kind: str, env: Env) -> ExchangeSettings:
         return ExchangeSettings(kind="http", url=env.http_redis_url)
     if kind in ("redis", "hybrid"):
         interface = {"hybrid_interface": "lo"} if kind == "hybrid" else {}
-        return ExchangeSettings(kind=kind, redis_port=env.redis.port, redis_db=1, **interface)  # type: ignore[arg-type]
+        return ExchangeSettings(kind=kind, redis_port=env.redis.port, redis_db=1, **interface)
     return ExchangeSettings(kind="local")
 
 
