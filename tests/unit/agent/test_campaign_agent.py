@@ -1,0 +1,103 @@
+"""The campaign agent on Academy's in-process local exchange, with real runtimes."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+
+from academy.runtime import Runtime
+
+from chia.agent import ScriptedPolicy
+from chia.agent.campaign_agent import AgentSetup, CampaignAgent
+from chia.campaign import CounterPolicy, Limits, load_campaign
+from chia.events import EventWriter, MessageRejected, iter_events
+from chia.exchange import (
+    ExchangeSettings,
+    agent_id,
+    open_factory,
+    register_agent,
+    runtime_config,
+    user_client,
+)
+from chia.site.bootstrap import kickoff_envelope, send_envelope
+
+
+async def _start(factory, tmp_path, name, peers, limits, run_id="unit"):
+    spec = load_campaign("federated-chat").spec
+    agent_spec = spec.agent(name).model_copy(update={"allowed_peers": peers})
+    async with user_client(factory) as client:
+        registration = await register_agent(client, CampaignAgent, run_id, name)
+    writer = EventWriter(tmp_path / f"{name}.jsonl", run_id=run_id, site="s", writer=name)
+    setup = AgentSetup(
+        run_id=run_id,
+        site="s",
+        spec=agent_spec,
+        task=spec.user_task,
+        limits=limits,
+        uid=str(registration.agent_id.uid),
+        peers={p: agent_id(run_id, p) for p in peers},
+        writer=writer,
+        status_path=tmp_path / f"{name}.json",
+    )
+    agent = CampaignAgent(setup, ScriptedPolicy(CounterPolicy(kind="counter", target=4)))
+    runtime = Runtime(
+        agent, exchange_factory=factory, registration=registration, config=runtime_config()
+    )
+    await runtime.__aenter__()
+    return agent, runtime
+
+
+async def test_two_agents_play_to_the_target_and_stop(tmp_path):
+    factory = open_factory(ExchangeSettings(kind="local"))
+    limits = Limits(max_decisions=10, idle_timeout_s=30)
+    a, ra = await _start(factory, tmp_path, "agent-aurora", ["agent-crux"], limits)
+    b, rb = await _start(factory, tmp_path, "agent-crux", ["agent-aurora"], limits)
+    a.mark_running()
+    b.mark_running()
+    async with user_client(factory) as _:
+        spec = load_campaign("federated-chat").spec
+        await send_envelope(kickoff_envelope(spec, "unit", "agent-aurora"), timeout_s=10)
+    await asyncio.wait_for(asyncio.gather(ra.wait_shutdown(), rb.wait_shutdown()), 30)
+    for runtime in (ra, rb):
+        await runtime.__aexit__(None, None, None)
+    status_a = json.loads((tmp_path / "agent-aurora.json").read_text())
+    status_b = json.loads((tmp_path / "agent-crux.json").read_text())
+    assert status_a["state"] == status_b["state"] == "finished"
+    assert status_a["result"] == status_b["result"] == "counter = 4"
+    assert status_a["messages_sent"] + status_b["messages_sent"] == 4
+
+
+async def test_disallowed_recipient_is_rejected_not_sent(tmp_path):
+    factory = open_factory(ExchangeSettings(kind="local"))
+    limits = Limits(max_decisions=1, idle_timeout_s=30)
+    # The scripted policy replies to the sender, who is not an allowed peer here.
+    agent, runtime = await _start(
+        factory, tmp_path, "agent-crux", ["agent-ghost"], limits, run_id="unit2"
+    )
+    agent.mark_running()
+    async with user_client(factory):
+        from chia.agent import Envelope
+
+        envelope = Envelope(
+            run_id="unit2", sender="agent-aurora", recipient="agent-crux", content="counter = 1"
+        )
+        await send_envelope(envelope, timeout_s=10)
+    await asyncio.wait_for(runtime.wait_shutdown(), 30)
+    await runtime.__aexit__(None, None, None)
+    events = list(iter_events([tmp_path / "agent-crux.jsonl"]))
+    rejected = [e for e in events if isinstance(e, MessageRejected)]
+    assert rejected and "not an allowed peer" in rejected[0].reason
+    status = json.loads((tmp_path / "agent-crux.json").read_text())
+    assert status["messages_sent"] == 0 and status["state"] == "finished"
+
+
+async def test_idle_timeout_finishes_the_agent(tmp_path):
+    factory = open_factory(ExchangeSettings(kind="local"))
+    limits = Limits(max_decisions=5, idle_timeout_s=0.3)
+    agent, runtime = await _start(factory, tmp_path, "agent-aurora", [], limits, run_id="unit3")
+    agent.mark_running()
+    await asyncio.wait_for(runtime.wait_shutdown(), 10)
+    await runtime.__aexit__(None, None, None)
+    kinds = [e.kind for e in iter_events([tmp_path / "agent-aurora.jsonl"])]
+    assert kinds[-1] == "agent_finished"
+    assert '"reason":"idle_timeout"' in (tmp_path / "agent-aurora.jsonl").read_text()

@@ -1,0 +1,44 @@
+from __future__ import annotations
+
+from chia.exchange import ExchangeSettings
+from chia.profiles import SystemProfile
+from chia.site.environment import exchange_needs_internet, forwarded_proxies, rank_environment
+
+PROFILE = SystemProfile(
+    name="hpc",
+    env={"OMP_NUM_THREADS": "8"},
+    unset_env=["http_proxy", "https_proxy", "SECRET_THING"],
+    path_entries=["/opt/x/bin"],
+    no_proxy=["127.0.0.1", ".alcf.anl.gov"],
+)
+BASE = {
+    "PATH": "/usr/bin",
+    "http_proxy": "http://proxy:3128",
+    "https_proxy": "http://proxy:3128",
+    "SECRET_THING": "1",
+    "no_proxy": "localhost",
+}
+LOOPBACK = ExchangeSettings(kind="http", url="http://127.0.0.1:8700")
+HOSTED = ExchangeSettings(kind="http", url="https://exchange.example.org/v1")
+
+
+def test_loopback_exchange_strips_proxies():
+    env = rank_environment(PROFILE, LOOPBACK, BASE)
+    assert "http_proxy" not in env and "SECRET_THING" not in env
+    assert env["OMP_NUM_THREADS"] == "8"
+    assert env["PATH"] == "/opt/x/bin:/usr/bin"
+    assert env["no_proxy"] == env["NO_PROXY"] == "localhost,127.0.0.1,.alcf.anl.gov"
+    assert forwarded_proxies(env, LOOPBACK) == {}
+
+
+def test_internet_exchange_keeps_and_forwards_proxies():
+    assert exchange_needs_internet(HOSTED) and not exchange_needs_internet(LOOPBACK)
+    assert not exchange_needs_internet(ExchangeSettings(kind="redis"))
+    env = rank_environment(PROFILE, HOSTED, BASE)
+    assert env["https_proxy"] == "http://proxy:3128" and "SECRET_THING" not in env
+    assert forwarded_proxies(env, HOSTED) == {
+        "http_proxy": "http://proxy:3128",
+        "https_proxy": "http://proxy:3128",
+        "no_proxy": "localhost,127.0.0.1,.alcf.anl.gov",
+        "NO_PROXY": "localhost,127.0.0.1,.alcf.anl.gov",
+    }
