@@ -4,8 +4,8 @@ Usage: python benchmarks/exchange_roundtrip.py [--n 500] [--inflight 100] [--per
 
 Every measured path is one ``async def measure_<path>(env, opts) -> Row`` registered in
 ``PATHS``; it starts what it needs on the shared services in ``env`` (a real redis-server
-and self-hosted HTTP exchanges, started here on free loopback ports). To add chia's
-agent-to-agent path, write ``measure_chia(env, opts, kind)`` and append it to ``PATHS``.
+and self-hosted HTTP exchanges, started here on free loopback ports). chia's rows
+(``measure_chia``) sit next to bare Academy carrying the same payload.
 
 Metrics per row:
 * p50 / p99: sequential round trips (one in flight), in milliseconds.
@@ -21,16 +21,22 @@ import argparse
 import asyncio
 import contextlib
 import statistics
+import tempfile
 import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from academy.agent import Agent, action
 from academy.handle import Handle
 from academy.runtime import Runtime
 
+from chia.agent import Envelope, ScriptedPolicy
+from chia.agent.campaign_agent import AgentSetup, CampaignAgent
+from chia.campaign import load_campaign
+from chia.events import EventWriter
 from chia.exchange import (
     ExchangeSettings,
     agent_id,
@@ -197,6 +203,64 @@ async def measure_raw_aiohttp(env: Env, opts: Options) -> Row:
             await runner.cleanup()
 
 
+@contextlib.asynccontextmanager
+async def running_campaign_agent(
+    settings: ExchangeSettings, workdir: Path
+) -> AsyncIterator[tuple[Handle[Any], str]]:
+    """One chia campaign agent (events and status written as in a run); yields a handle."""
+    factory = open_factory(settings)
+    run_id = f"bench-{uuid.uuid4().hex[:8]}"
+    spec = load_campaign("federated-chat").spec
+    name = "agent-crux"
+    async with user_client(factory, name="bench") as client:
+        registration = await register_agent(client, CampaignAgent, run_id, name)
+        setup = AgentSetup(
+            run_id=run_id,
+            site="bench",
+            spec=spec.agent(name),
+            task=spec.user_task,
+            limits=spec.limits,
+            uid=str(registration.agent_id.uid),
+            peers={},
+            writer=EventWriter(workdir / f"{run_id}.jsonl", run_id=run_id, site="b", writer=name),
+            status_path=workdir / f"{run_id}.json",
+        )
+        assert spec.policy is not None
+        agent = CampaignAgent(setup, ScriptedPolicy(spec.policy))
+        runtime = Runtime(
+            agent, exchange_factory=factory, registration=registration, config=runtime_config()
+        )
+        async with runtime:
+            yield Handle(agent_id(run_id, name)), run_id
+        setup.writer.close()
+
+
+async def measure_chia(env: Env, opts: Options, kind: str) -> Row:
+    """chia's receive path: an Envelope to ``receive_message`` (validated, logged, queued).
+
+    The agent is not started on turns, so the figure is the messaging path alone: JSON
+    envelope, validation, a Lamport-stamped event appended to its file, status counters.
+    """
+    with tempfile.TemporaryDirectory(prefix="chia-bench-") as tmp:
+        async with running_campaign_agent(settings_for(kind, env), Path(tmp)) as (handle, run):
+
+            async def call() -> None:
+                envelope = Envelope(
+                    run_id=run, sender="agent-aurora", recipient="agent-crux", content="x"
+                )
+                await handle.receive_message(envelope.model_dump(mode="json"))
+
+            return await _measure(call, opts, "chia receive", kind)
+
+
+async def measure_academy_envelope(env: Env, opts: Options, kind: str) -> Row:
+    """Bare Academy with the same payload chia sends (an envelope-sized JSON object)."""
+    payload = Envelope(run_id="r", sender="agent-aurora", recipient="agent-crux", content="x")
+    data = payload.model_dump(mode="json")
+    async with running_echo(settings_for(kind, env)) as handle:
+        return await _measure(lambda: handle.echo(data), opts, "academy (envelope)", kind)
+
+
 Measure = Callable[[Env, Options], Awaitable[Row]]
 
 
@@ -204,9 +268,18 @@ def _academy(kind: str) -> Measure:
     return lambda env, opts: measure_academy(env, opts, kind)
 
 
-#: Every measured path, in table order. The lead adds chia's rows here.
+def _pair(kind: str) -> list[Measure]:
+    """Bare Academy with chia's payload, then chia, on one exchange (side by side)."""
+    return [
+        lambda env, opts: measure_academy_envelope(env, opts, kind),
+        lambda env, opts: measure_chia(env, opts, kind),
+    ]
+
+
+#: Every measured path, in table order.
 PATHS: list[Measure] = [
     *(_academy(kind) for kind in ("local", "hybrid", "redis", "http", "http+redis")),
+    *(m for kind in ("local", "redis", "http") for m in _pair(kind)),
     measure_raw_redis,
     measure_raw_aiohttp,
 ]

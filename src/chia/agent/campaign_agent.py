@@ -10,6 +10,7 @@ completion, after ``max_decisions`` turns, or after ``idle_timeout_s`` without a
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import socket
@@ -48,6 +49,8 @@ log = logging.getLogger(__name__)
 
 FinishReason = Literal["completed", "max_decisions", "idle_timeout", "stopped"]
 _RECENT = 20
+#: How often coalesced status counters reach ``status/<agent>.json``.
+STATUS_PERIOD_S = 0.5
 
 
 @dataclass
@@ -98,7 +101,8 @@ class CampaignAgent(Agent):
             updated=datetime.now(timezone.utc),
         )
         self.outcome: AgentState | None = None
-        self._write_status()
+        self._status_dirty = True
+        self._flush_status()
 
     # -- state -----------------------------------------------------------------------
 
@@ -108,9 +112,23 @@ class CampaignAgent(Agent):
         return self.setup.spec.name
 
     def _write_status(self, **changes: Any) -> None:
+        """Update the status; write it now if the state changed, else let it coalesce.
+
+        Counters change on every message; rewriting the file each time would cost more
+        than the message itself. They are flushed at most every ``STATUS_PERIOD_S`` by
+        the ``flush_status`` loop, and always on a state change or a result.
+        """
         changes["updated"] = datetime.now(timezone.utc)
+        urgent = bool(changes.keys() & {"state", "result", "last_error"})
         self._status = self._status.model_copy(update=changes)
-        write_snapshot(self.setup.status_path, self._status)
+        self._status_dirty = True
+        if urgent:
+            self._flush_status()
+
+    def _flush_status(self) -> None:
+        if self._status_dirty:
+            self._status_dirty = False
+            write_snapshot(self.setup.status_path, self._status)
 
     def set_state(self, state: AgentState) -> None:
         """Record a lifecycle state (the host calls this while starting up)."""
@@ -164,6 +182,14 @@ class CampaignAgent(Agent):
         """Return this agent's status snapshot as JSON."""
         async with self._lock:
             return self._status.model_dump(mode="json")
+
+    @loop
+    async def flush_status(self, shutdown: asyncio.Event) -> None:
+        """Write coalesced status changes every ``STATUS_PERIOD_S``, and once at the end."""
+        while not shutdown.is_set():
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(shutdown.wait(), STATUS_PERIOD_S)
+            self._flush_status()
 
     # -- the turn loop ---------------------------------------------------------------
 

@@ -1,0 +1,122 @@
+"""Site start-up: 2 sites x N agents (local launcher), from launch to every peer answering.
+
+Prints, side by side in one run:
+  floor  - 2N bare Python processes that only import chia's host module (process + import
+           cost, no exchange at all);
+  chia   - two `chia spawn-site` processes on a self-hosted HTTP exchange (and on Redis):
+           time until every agent's status reads RUNNING, i.e. all its peers answered pings.
+
+Usage: python benchmarks/site_startup.py [--agents-per-site 16] [--topology pairs|mesh]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from chia.exchange.server import ExchangeServer
+from chia.testing import redis_server
+
+
+def write_campaign(root: Path, per_site: int, topology: str) -> Path:
+    names = {site: [f"{site}-{i:02d}" for i in range(per_site)] for site in ("east", "west")}
+    everyone = names["east"] + names["west"]
+    agents = []
+    for site, own in names.items():
+        other = names["west" if site == "east" else "east"]
+        for i, name in enumerate(own):
+            if topology == "mesh":
+                peers = [n for n in everyone if n != name]
+            else:  # partner on the other site, neighbour on this one
+                peers = [other[i], own[(i + 1) % per_site]] if per_site > 1 else [other[i]]
+            agents.append(
+                {"name": name, "role": "r", "mission": "m", "allowed_peers": peers, "site": site}
+            )
+    campaign = {
+        "name": "startup-bench",
+        "user_task": "start up",
+        "initial_agent": everyone[0],
+        "policy": {"kind": "counter"},
+        "limits": {"idle_timeout_s": 600},
+        "agents": agents,
+    }
+    directory = root / "startup-bench"
+    (directory / "prompt_profiles").mkdir(parents=True)
+    (directory / "campaign.jsonc").write_text(json.dumps(campaign))
+    (directory / "prompt_profiles" / "default.json").write_text(
+        json.dumps({"system_prompt": "s", "protocol_prompt": "p"})
+    )
+    return directory
+
+
+def floor(count: int) -> float:
+    started = time.perf_counter()
+    procs = [
+        subprocess.Popen([sys.executable, "-c", "import chia.site.host"]) for _ in range(count)
+    ]
+    for proc in procs:
+        proc.wait()
+    return time.perf_counter() - started
+
+
+def chia_startup(campaign: Path, runs: Path, run_id: str, exchange: list[str], n: int) -> float:
+    sites = []
+    started = time.perf_counter()
+    for site in ("east", "west"):
+        agents = ",".join(f"{site}-{i:02d}" for i in range(n))
+        argv = [sys.executable, "-m", "chia", "spawn-site", "--system", "local", "--site", site]
+        argv += ["--campaign", str(campaign), "--run-id", run_id, "--agents", agents]
+        argv += [*exchange, "--runs-dir", str(runs), "--no-bootstrap"]
+        sites.append(subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT))
+    try:
+        deadline = time.monotonic() + 600
+        while time.monotonic() < deadline:
+            states = [
+                json.loads(p.read_text()).get("state")
+                for p in runs.glob(f"{run_id}/*/status/*.json")
+            ]
+            if len(states) == 2 * n and all(s == "running" for s in states):
+                return time.perf_counter() - started
+            if any(s == "failed" for s in states) or any(p.poll() is not None for p in sites):
+                raise RuntimeError(f"a site failed; see {runs / run_id}")
+            time.sleep(0.05)
+        raise TimeoutError("sites did not come up within 600 s")
+    finally:
+        for proc in sites:
+            proc.send_signal(signal.SIGTERM)
+        for proc in sites:
+            proc.wait()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--agents-per-site", type=int, default=16)
+    parser.add_argument("--topology", choices=["pairs", "mesh"], default="pairs")
+    args = parser.parse_args()
+    n = args.agents_per_site
+    with tempfile.TemporaryDirectory(prefix="chia-startup-") as tmp:
+        root = Path(tmp)
+        campaign = write_campaign(root, n, args.topology)
+        rows = [(f"floor: import chia host x{2 * n}", floor(2 * n))]
+        with ExchangeServer(workdir=root / "exchange") as server:
+            http = ["--exchange", "http", "--exchange-url", server.url]
+            rows.append(
+                ("chia: 2 sites, http exchange", chia_startup(campaign, root, "h", http, n))
+            )
+        with redis_server() as redis:
+            rd = ["--exchange", "redis", "--exchange-url", redis.url(0)]
+            rows.append(("chia: 2 sites, redis exchange", chia_startup(campaign, root, "r", rd, n)))
+    print(f"site start-up, 2 sites x {n} agents ({args.topology} peers), local launcher")
+    print(f"{'path':<40} {'seconds':>8}")
+    for label, seconds in rows:
+        print(f"{label:<40} {seconds:8.2f}")
+
+
+if __name__ == "__main__":
+    main()
