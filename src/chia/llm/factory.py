@@ -1,0 +1,104 @@
+"""Build any provider by name: :func:`make_llm`, and ``provider:model`` references."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from chia.base.llm_call import LLMCallBase
+from chia.llm.errors import LLMConfigError
+from chia.llm.script import Script
+from chia.llm.settings import PRESETS, LLMConfig, known_providers
+
+__all__ = ["make_llm", "parse_model_ref"]
+
+#: Settings every provider accepts from a campaign's ``lm`` section; the scripted model
+#: ignores them.
+_COMMON = frozenset({"temperature", "max_tokens", "timeout_s", "max_retries", "user"})
+_SCRIPTED = frozenset({"script", "message", "start", "target"})
+
+
+def parse_model_ref(ref: str) -> tuple[str, str]:
+    """Split ``provider:model`` (the model may itself hold colons, as Ollama's do).
+
+    Raises:
+        LLMConfigError: If either half is empty, or the provider is unknown.
+    """
+    provider, sep, model = ref.partition(":")
+    provider, model = provider.strip(), model.strip()
+    if not sep or not provider or not model:
+        raise LLMConfigError(
+            f"--model {ref!r}: expected provider:model, e.g. openai:gpt-5-mini "
+            f"(providers: {', '.join(known_providers())})"
+        )
+    if provider not in known_providers():
+        raise LLMConfigError(
+            f"unknown lm provider {provider!r}; known: {', '.join(known_providers())}"
+        )
+    return provider, model
+
+
+def _scripted(model: str, system_message: str, settings: dict[str, Any]) -> LLMCallBase:
+    from chia.llm.scripted import ScriptedLLM
+
+    unknown = sorted(set(settings) - _SCRIPTED - _COMMON)
+    if unknown:
+        raise LLMConfigError(f"lm provider 'scripted': unknown setting(s) {', '.join(unknown)}")
+    script = settings.get("script")
+    if isinstance(script, (str, Path)):
+        script = Script.load(Path(script))
+    elif isinstance(script, (list, dict)):
+        script = Script.parse(script)
+    return ScriptedLLM(
+        system_message,
+        model=model,
+        script=script,
+        **{k: v for k, v in settings.items() if k in _SCRIPTED - {"script"}},
+    )
+
+
+def make_llm(
+    provider: str,
+    model: str,
+    *,
+    base_url: str | None = None,
+    api_key_env: str | None = None,
+    system_message: str = "",
+    **settings: Any,
+) -> LLMCallBase:
+    """Build the model ``provider`` serves as ``model``.
+
+    Every check runs here, before any call: an unknown provider (the message lists the
+    known ones), a missing base URL or gateway user, a placeholder such as
+    ``<argo-user>`` left in a value, and an API key variable that is not set.
+
+    Args:
+        provider: ``openai_compatible``, a preset (``openai``, ``openrouter``, ``groq``,
+            ``fireworks``, ``ollama``, ``vllm``, ``argo``) or ``scripted``.
+        model: The model name sent to the provider.
+        base_url: The endpoint, overriding the preset's.
+        api_key_env: The NAME of the variable holding the key, overriding the preset's.
+        system_message: The system prompt :meth:`LLMCallBase.prompt` sends.
+        **settings: ``temperature``, ``max_tokens``, ``timeout_s``, ``max_retries``,
+            ``user``, sampling knobs; for ``scripted``: ``script``, ``message``,
+            ``start``, ``target``. None values are ignored.
+
+    Returns:
+        The model; it also implements :class:`chia.llm.chat.ChatModel`.
+
+    Raises:
+        LLMConfigError: For any configuration that cannot work (a usage error, exit 2).
+    """
+    settings = {k: v for k, v in settings.items() if v is not None}
+    if provider == "scripted":
+        return _scripted(model, system_message, settings)
+    if provider not in PRESETS:
+        raise LLMConfigError(
+            f"unknown lm provider {provider!r}; known: {', '.join(known_providers())}"
+        )
+    from chia.llm.openai_compatible import OpenAICompatibleLLM
+
+    config = LLMConfig.resolve(
+        provider, model, base_url=base_url, api_key_env=api_key_env, settings=settings
+    )
+    return OpenAICompatibleLLM(config, system_message)
