@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import uuid
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import pytest
@@ -24,7 +24,7 @@ from chia.exchange import (
     runtime_config,
 )
 from chia.exchange.server import ExchangeServer
-from chia.testing import RedisServer, http_exchange, redis_server
+from chia.testing import RedisServer
 
 KINDS = ["local", "redis", "hybrid", "http"]
 
@@ -44,16 +44,7 @@ def echo_agent() -> type[EchoAgent]:
     return EchoAgent
 
 
-@pytest.fixture(scope="session")
-def redis() -> Iterator[RedisServer]:
-    with redis_server() as server:
-        yield server
-
-
-@pytest.fixture(scope="session")
-def http_server() -> Iterator[ExchangeServer]:
-    with http_exchange() as server:
-        yield server
+# The session's `redis` and `http_server` fixtures come from tests/conftest.py.
 
 
 def settings_for(kind: str, redis: RedisServer, http_server: ExchangeServer) -> ExchangeSettings:
