@@ -4,7 +4,9 @@ Prints, side by side in one run:
   floor  - 2N bare Python processes that only import chia's host module (process + import
            cost, no exchange at all);
   chia   - two `chia spawn-site` processes on a self-hosted HTTP exchange (and on Redis):
-           time until every agent's status reads RUNNING, i.e. all its peers answered pings.
+           time until every agent's status reads RUNNING, i.e. all its peers answered pings;
+           once with one process per agent, once with all of a site's agents in one
+           process (--agents-per-process N).
 
 Usage: python benchmarks/site_startup.py [--agents-per-site 16] [--topology pairs|mesh]
 """
@@ -65,7 +67,9 @@ def floor(count: int) -> float:
     return time.perf_counter() - started
 
 
-def chia_startup(campaign: Path, runs: Path, run_id: str, exchange: list[str], n: int) -> float:
+def chia_startup(
+    campaign: Path, runs: Path, run_id: str, exchange: list[str], n: int, per_process: int = 1
+) -> float:
     sites = []
     started = time.perf_counter()
     for site in ("east", "west"):
@@ -73,6 +77,7 @@ def chia_startup(campaign: Path, runs: Path, run_id: str, exchange: list[str], n
         argv = [sys.executable, "-m", "chia", "spawn-site", "--system", "local", "--site", site]
         argv += ["--campaign", str(campaign), "--run-id", run_id, "--agents", agents]
         argv += [*exchange, "--runs-dir", str(runs), "--no-bootstrap"]
+        argv += ["--agents-per-process", str(per_process)]
         sites.append(subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT))
     try:
         deadline = time.monotonic() + 600

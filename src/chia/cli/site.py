@@ -53,6 +53,9 @@ def spawn_site(
     no_bootstrap: bool = typer.Option(
         False, "--no-bootstrap", help="Do not send the kickoff here; `chia bootstrap` will."
     ),
+    agents_per_process: int = typer.Option(
+        1, "--agents-per-process", min=1, help="Host this many agents per process (rank)."
+    ),
 ) -> None:
     """Launch one site's slice of a campaign and wait until every agent of it stops.
 
@@ -76,6 +79,7 @@ def spawn_site(
             runs_dir=runs_dir,
             startup_timeout_s=startup_timeout_s,
             bootstrap=not no_bootstrap,
+            agents_per_process=agents_per_process,
         ),
         say=lambda text: console.print(text, markup=False),
     )

@@ -1,10 +1,11 @@
-"""The per-agent host process: ``python -m chia.site.host <launch.json> [--rank N | --all]``.
+"""The host process: ``python -m chia.site.host <launch.json> [--rank N | --all]``.
 
-Each rank registers its agent under the deterministic uid, starts it in an Academy
-runtime (so it answers pings), waits until every allowed peer answers a ping, then takes
-messages. The rank that hosts the initial agent sends the kickoff when the launch says so.
-Landmark lines go to stdout, flushed, one per step. ``--all`` hosts the whole slice in
-one process (required by the in-process ``local`` exchange).
+Process rank ``N`` hosts its share of the slice (one agent by default; see
+``SiteLaunch.agents_per_process``). For each agent it registers the deterministic uid,
+starts the agent in an Academy runtime (so it answers pings), waits until every allowed
+peer answers a ping, then takes messages; the host of the initial agent sends the kickoff
+when the launch says so. Landmark lines go to stdout, flushed, one per step. ``--all``
+hosts the whole slice in one process (required by the in-process ``local`` exchange).
 """
 
 from __future__ import annotations
@@ -61,14 +62,27 @@ def _landmark(launch: SiteLaunch, rank: int, agent: str) -> Callable[[str], None
 
 
 async def host_agent(
-    launch: SiteLaunch, loaded: LoadedCampaign, rank: int, factory: ExchangeFactory[Any]
+    launch: SiteLaunch,
+    loaded: LoadedCampaign,
+    index: int,
+    factory: ExchangeFactory[Any],
+    *,
+    rank: int | None = None,
 ) -> int:
-    """Host the agent of ``rank`` until it stops.
+    """Host the slice's agent number ``index`` until it stops.
+
+    Args:
+        launch: The site launch.
+        loaded: The campaign.
+        index: The agent's position in ``launch.agents``.
+        factory: The exchange factory (one per process: the local exchange lives in it).
+        rank: The host process's rank, for landmarks and placement (default: ``index``).
 
     Returns:
         0 if it finished, 2 if its peers never answered, 1 for any other failure.
     """
-    name = launch.agent_for_rank(rank)
+    name = launch.agents[index]
+    rank = index if rank is None else rank
     spec = loaded.spec.agent(name)
     say = _landmark(launch, rank, name)
     writer = EventWriter(
@@ -162,7 +176,7 @@ async def _start(
     return True
 
 
-async def _host(launch: SiteLaunch, ranks: list[int]) -> int:
+async def _host(launch: SiteLaunch, indices: list[int], rank: int) -> int:
     loaded = load_campaign(launch.campaign_path)
     factory = open_factory(launch.exchange)
     main_task = asyncio.current_task()
@@ -170,7 +184,9 @@ async def _host(launch: SiteLaunch, ranks: list[int]) -> int:
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, lambda: main_task.cancel() if main_task else None)
     try:
-        codes = await asyncio.gather(*(host_agent(launch, loaded, rank, factory) for rank in ranks))
+        codes = await asyncio.gather(
+            *(host_agent(launch, loaded, index, factory, rank=rank) for index in indices)
+        )
     except asyncio.CancelledError:
         return 1
     return max(codes, default=0)
@@ -198,18 +214,17 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m chia.site.host", description=__doc__)
     parser.add_argument("launch", help="Path of the site's launch.json.")
     which = parser.add_mutually_exclusive_group()
-    which.add_argument("--rank", type=int, help="Host this rank's agent (default: from env).")
+    which.add_argument("--rank", type=int, help="Host this rank's agents (default: from env).")
     which.add_argument("--all", action="store_true", help="Host every agent of the slice.")
     args = parser.parse_args(argv)
     die_with_parent()
     launch = SiteLaunch.read(Path(args.launch))
-    if args.all:
-        ranks = list(range(len(launch.agents)))
-    else:
-        ranks = [detect_rank() if args.rank is None else args.rank]
-    _log_to_file(launch, "site" if args.all else launch.agent_for_rank(ranks[0]))
+    rank = 0 if args.all else (detect_rank() if args.rank is None else args.rank)
+    indices = list(range(len(launch.agents))) if args.all else launch.agents_for_rank(rank)
+    one = launch.agents[indices[0]] if len(indices) == 1 else f"rank{rank}"
+    _log_to_file(launch, "site" if args.all else one)
     try:
-        return asyncio.run(_host(launch, ranks))
+        return asyncio.run(_host(launch, indices, rank))
     except ChiaError as exc:
         print(f"error: {exc}", file=sys.stderr, flush=True)
         return exc.exit_code

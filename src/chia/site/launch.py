@@ -36,7 +36,10 @@ class SiteLaunch(BaseModel):
     site: str = Field(pattern=NAME_PATTERN)
     profile: str
     campaign_path: Path
-    agents: list[str] = Field(min_length=1, description="The slice; rank i hosts agents[i].")
+    agents: list[str] = Field(min_length=1, description="The slice, in campaign order.")
+    agents_per_process: int = Field(
+        1, ge=1, description="Agents per host process: process p hosts agents[p*k:(p+1)*k]."
+    )
     exchange: ExchangeSettings
     launcher: LauncherKind
     site_dir: Path
@@ -49,15 +52,21 @@ class SiteLaunch(BaseModel):
         """Where this launch is written."""
         return self.site_dir / LAUNCH_FILE
 
-    def agent_for_rank(self, rank: int) -> str:
-        """Return the agent rank ``rank`` hosts.
+    @property
+    def process_count(self) -> int:
+        """How many host processes (ranks) the slice needs."""
+        return -(-len(self.agents) // self.agents_per_process)
+
+    def agents_for_rank(self, rank: int) -> list[int]:
+        """Return the slice indices of the agents process ``rank`` hosts.
 
         Raises:
-            IndexError: If the rank is outside the slice.
+            IndexError: If the rank is outside ``range(process_count)``.
         """
-        if not 0 <= rank < len(self.agents):
-            raise IndexError(f"rank {rank} is outside the slice of {len(self.agents)} agents")
-        return self.agents[rank]
+        if not 0 <= rank < self.process_count:
+            raise IndexError(f"rank {rank} is outside the {self.process_count} host processes")
+        start = rank * self.agents_per_process
+        return list(range(start, min(start + self.agents_per_process, len(self.agents))))
 
     def write(self) -> Path:
         """Write ``launch.json`` atomically and return its path."""

@@ -115,17 +115,20 @@ class LocalLauncher(Launcher):
     kind = "local"
 
     def commands(self) -> list[tuple[list[str], str]]:
-        """One ``--rank i`` host per agent, or one ``--all`` host for in-process exchanges."""
-        if self.launch.exchange.kind == "local":
-            return [(_host_command(self.launch, "--all"), "site")]
-        return [
-            (_host_command(self.launch, "--rank", str(rank)), agent)
-            for rank, agent in enumerate(self.launch.agents)
-        ]
+        """One ``--rank r`` host per process, or one ``--all`` host for in-process exchanges."""
+        launch = self.launch
+        if launch.exchange.kind == "local":
+            return [(_host_command(launch, "--all"), "site")]
+        commands = []
+        for rank in range(launch.process_count):
+            indices = launch.agents_for_rank(rank)
+            log = launch.agents[indices[0]] if len(indices) == 1 else f"rank{rank}"
+            commands.append((_host_command(launch, "--rank", str(rank)), log))
+        return commands
 
 
 class MpiexecLauncher(Launcher):
-    """``mpiexec -n <agents> python -m chia.site.host launch.json``: rank i hosts agent i.
+    """``mpiexec -n <ranks> python -m chia.site.host launch.json``: rank r hosts its share.
 
     Proxy variables are forwarded explicitly with ``-genv`` when the exchange needs the
     internet: some launchers (PALS) do not pass the parent's environment reliably.
@@ -157,7 +160,7 @@ class MpiexecLauncher(Launcher):
             raise ChiaUsageError(
                 "the local exchange is in-process; use --exchange http|redis with mpiexec"
             )
-        argv = [self.executable(), "-n", str(len(self.launch.agents))]
+        argv = [self.executable(), "-n", str(self.launch.process_count)]
         if self.profile.launcher.ppn:
             argv += ["-ppn", str(self.profile.launcher.ppn)]
         argv += self.profile.launcher.flags

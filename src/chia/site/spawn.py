@@ -54,6 +54,7 @@ class SpawnRequest:
     runs_dir: Path | None = None
     startup_timeout_s: float = DEFAULT_STARTUP_TIMEOUT_S
     bootstrap: bool = True
+    agents_per_process: int = 1
 
 
 def exchange_settings(
@@ -112,6 +113,7 @@ def prepare_site(request: SpawnRequest) -> tuple[SiteLaunch, SystemProfile, Load
         site_dir=site_dir(runs_dir, run_id, site),
         startup_timeout_s=request.startup_timeout_s,
         bootstrap=request.bootstrap,
+        agents_per_process=request.agents_per_process,
     )
     launch.write()
     return launch, profile, loaded
@@ -120,12 +122,16 @@ def prepare_site(request: SpawnRequest) -> tuple[SiteLaunch, SystemProfile, Load
 def _placement(launch: SiteLaunch, launcher: Launcher) -> Placement:
     """Compose placement from the ranks' status files (host, pid, rank as they report)."""
     agents = []
-    for rank, name in enumerate(launch.agents):
+    for name in launch.agents:
         status = read_snapshot(launch.site_dir / "status" / f"{name}.json", AgentStatus)
         if status is not None and status.host is not None:
             agents.append(
                 AgentPlacement(
-                    agent=name, uid=status.uid, host=status.host, pid=status.pid, rank=rank
+                    agent=name,
+                    uid=status.uid,
+                    host=status.host,
+                    pid=status.pid,
+                    rank=status.rank if status.rank is not None else -1,
                 )
             )
     return Placement(

@@ -30,9 +30,16 @@ def test_write_read_round_trip_and_rank_mapping(tmp_path):
     assert path == tmp_path / "r1" / "aurora" / "launch.json"
     again = SiteLaunch.read(path)
     assert again == launch
-    assert [again.agent_for_rank(i) for i in range(2)] == ["a", "b"]
+    assert again.process_count == 2
+    assert [again.agents_for_rank(i) for i in range(2)] == [[0], [1]]
     with pytest.raises(IndexError, match="rank 2"):
-        again.agent_for_rank(2)
+        again.agents_for_rank(2)
+
+
+def test_agents_per_process_packs_the_slice(tmp_path):
+    launch = _launch(tmp_path, agents=["a", "b", "c", "d", "e"], agents_per_process=2)
+    assert launch.process_count == 3
+    assert [launch.agents_for_rank(r) for r in range(3)] == [[0, 1], [2, 3], [4]]
 
 
 def test_launch_holds_no_secrets_and_rejects_bad_names(tmp_path):
