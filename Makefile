@@ -14,7 +14,7 @@ demo: $(STAMP) system-deps
 test: $(STAMP) system-deps lint typecheck pytest
 
 lint: $(STAMP)
-	$(BIN)/ruff check src tests benchmarks examples
+	$(BIN)/ruff check
 
 typecheck: $(STAMP)
 	$(BIN)/mypy
