@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from typing import Any, cast
 
@@ -16,6 +17,7 @@ __all__ = [
     "current_node_id",
     "get_named_actor",
     "head_node_id",
+    "kill_named_actor",
     "pinned_to",
     "ray_nodes",
 ]
@@ -63,3 +65,15 @@ def get_named_actor(name: str, namespace: str) -> Any | None:
         return ray.get_actor(name, namespace=namespace)
     except ValueError:
         return None
+
+
+def kill_named_actor(name: str, namespace: str, timeout: float = 10.0) -> bool:
+    """Kill the named actor and wait until its name is free; False if there was none."""
+    handle = get_named_actor(name, namespace)
+    if handle is None:
+        return False
+    ray.kill(handle)
+    deadline = time.monotonic() + timeout
+    while get_named_actor(name, namespace) is not None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return True

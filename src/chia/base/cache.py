@@ -32,7 +32,13 @@ from typing import Any
 import ray
 
 from chia.base._cache_store import DiskLRU
-from chia.base._ray_util import CHIA_NAMESPACE, get_named_actor, head_node_id, pinned_to
+from chia.base._ray_util import (
+    CHIA_NAMESPACE,
+    get_named_actor,
+    head_node_id,
+    kill_named_actor,
+    pinned_to,
+)
 from chia.base._rules import Rule, load_rules
 from chia.errors import ChiaUsageError
 
@@ -148,9 +154,7 @@ def start_cache(
 
 def stop_cache(namespace: str | None = None) -> None:
     """Kill the cache actor. Idempotent; the pickles on disk are kept for a warm start."""
-    handle = get_named_actor(CACHE_NAME, namespace or _namespace)
-    if handle is not None:
-        ray.kill(handle)
+    kill_named_actor(CACHE_NAME, namespace or _namespace)
 
 
 def get_active_cache(namespace: str | None = None) -> Any | None:

@@ -218,7 +218,8 @@ def chia_cancel(ref: Any, force: bool = False, *, grace: float = 5.0) -> None:
 
     Looks up any subprocess PIDs spawned by the task, kills them on the correct remote
     nodes (using process group kill for ``start_new_session`` subprocesses), then calls
-    ``ray.cancel()``.
+    ``ray.cancel()``. With ``force=False`` the cooperative cancel is also requested
+    before the kill, so a task blocked on its child is cancelled rather than returning.
 
     Args:
         ref: The ``ObjectRef`` returned by ``chia_remote()`` (an ``ObjectRefCallback`` is
@@ -228,6 +229,10 @@ def chia_cancel(ref: Any, force: bool = False, *, grace: float = 5.0) -> None:
         grace: Seconds between SIGTERM and SIGKILL for each subprocess.
     """
     object_ref = getattr(ref, "ref", ref)
+    if not force:
+        # Request the cooperative cancel first: it lands as soon as the killed child lets
+        # the task resume, instead of the task returning the child's exit status.
+        ray.cancel(object_ref)
     registry = _get_registry(create=False)
     if registry is not None:
         entries = ray.get(registry.pop.remote(object_ref.task_id().hex()))
@@ -248,24 +253,28 @@ _sigterm_installed = False
 
 
 def install_sigterm_handler(grace: float = 5.0) -> bool:
-    """On SIGTERM, kill this driver's tracked subprocesses, then die of the signal.
+    """On SIGTERM, kill this driver's tracked subprocesses, then let the signal proceed.
 
-    Installed automatically by the first ``chia_remote`` made on a driver's main thread
-    when SIGTERM still has its default disposition. Returns True if installed.
+    Installed automatically by the first ``chia_remote`` made on a driver's main thread.
+    The previous handler (Ray's own, or the default action) runs after the kill. Returns
+    True if installed (False off the main thread).
     """
     global _sigterm_installed
     if _sigterm_installed:
         return True
     if threading.current_thread() is not threading.main_thread():
         return False
-    if signal.getsignal(signal.SIGTERM) is not signal.SIG_DFL:
-        return False
     job_id = ray.get_runtime_context().get_job_id()
+    previous = signal.getsignal(signal.SIGTERM)
 
-    def _on_sigterm(signum: int, _frame: FrameType | None) -> None:
+    def _on_sigterm(signum: int, frame: FrameType | None) -> None:
         try:
             kill_all(grace=grace, job_id=job_id)
-        finally:
+        except Exception:  # never block the shutdown the signal asked for
+            log.exception("could not kill tracked subprocesses on SIGTERM")
+        if callable(previous):
+            previous(signum, frame)
+        elif previous != signal.SIG_IGN:
             signal.signal(signal.SIGTERM, signal.SIG_DFL)
             os.kill(os.getpid(), signum)
 

@@ -18,7 +18,13 @@ from typing import Any, TextIO
 import ray
 
 from chia.base import _context
-from chia.base._ray_util import CHIA_NAMESPACE, get_named_actor, head_node_id, pinned_to
+from chia.base._ray_util import (
+    CHIA_NAMESPACE,
+    get_named_actor,
+    head_node_id,
+    kill_named_actor,
+    pinned_to,
+)
 
 __all__ = [
     "ProfileCollectorActor",
@@ -111,7 +117,7 @@ def stop_collector(namespace: str | None = None) -> str | None:
     if handle is None:
         return None
     path = str(ray.get(handle.close.remote()))
-    ray.kill(handle)
+    kill_named_actor(COLLECTOR_NAME, ns)
     with _handles_lock:
         _handles.pop((COLLECTOR_NAME, ns), None)
     return path

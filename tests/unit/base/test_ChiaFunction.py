@@ -14,6 +14,8 @@ from chia.base.ChiaFunction import (
     get,
 )
 
+pytestmark = pytest.mark.timeout(60)
+
 
 @ChiaFunction(num_cpus=0.1)
 def add(x: int, y: int) -> int:
