@@ -26,7 +26,15 @@ from academy.handle import Handle
 from academy.identifier import AgentId
 
 from chia.agent.envelope import Envelope
-from chia.agent.policy import Action, FinishTurn, Policy, SendMessage, SubmitResult, TurnState
+from chia.agent.policy import (
+    Action,
+    FinishTurn,
+    ObservedPolicy,
+    Policy,
+    SendMessage,
+    SubmitResult,
+    TurnState,
+)
 from chia.campaign.model import AgentSpec, Limits
 from chia.events import (
     AgentFailed,
@@ -35,6 +43,7 @@ from chia.events import (
     AgentState,
     AgentStatus,
     Decision,
+    EventBase,
     EventWriter,
     MessageReceived,
     MessageRejected,
@@ -101,6 +110,8 @@ class CampaignAgent(Agent):
             updated=datetime.now(timezone.utc),
         )
         self.outcome: AgentState | None = None
+        if isinstance(policy, ObservedPolicy):
+            policy.bind(_AgentSink(self))
         self._status_dirty = True
         self._flush_status()
 
@@ -129,6 +140,13 @@ class CampaignAgent(Agent):
         if self._status_dirty:
             self._status_dirty = False
             write_snapshot(self.setup.status_path, self._status)
+
+    def add_tokens(self, tokens_in: int, tokens_out: int) -> None:
+        """Count one model call's tokens in the status."""
+        self._write_status(
+            tokens_in=self._status.tokens_in + tokens_in,
+            tokens_out=self._status.tokens_out + tokens_out,
+        )
 
     def set_state(self, state: AgentState) -> None:
         """Record a lifecycle state (the host calls this while starting up)."""
@@ -241,6 +259,10 @@ class CampaignAgent(Agent):
                 new_messages=messages,
                 recent_messages=list(self._recent),
                 decisions=decisions - 1,
+                peer_status={
+                    peer: "completed" if peer in self._completed_peers else "running"
+                    for peer in self.setup.spec.allowed_peers
+                },
             )
             self._recent.extend(messages)
         actions = await self.policy.decide(state)
@@ -362,3 +384,16 @@ class CampaignAgent(Agent):
         """Stop on request (Ctrl-C or SIGTERM on the site): record and shut down."""
         if self.outcome is None:
             self._finish("stopped")
+
+
+class _AgentSink:
+    """The sink a policy records through: the agent's event log and status counters."""
+
+    def __init__(self, agent: CampaignAgent) -> None:
+        self._agent = agent
+
+    def emit(self, kind: type[EventBase], /, **fields: Any) -> object:
+        return self._agent.setup.writer.emit(kind, **fields)
+
+    def add_tokens(self, tokens_in: int, tokens_out: int) -> None:
+        self._agent.add_tokens(tokens_in, tokens_out)

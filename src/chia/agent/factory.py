@@ -1,26 +1,136 @@
-"""Choose the policy a campaign's agents decide with."""
+"""Choose the policy a campaign's agents decide with, and check model settings at launch."""
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Any
+
 from chia.agent.policy import Policy
 from chia.agent.scripted import ScriptedPolicy
-from chia.campaign.model import CampaignSpec
+from chia.campaign.model import AgentSpec, CampaignSpec, LMSettings, PromptProfile
 from chia.errors import ChiaUsageError
+from chia.llm.errors import MissingAPIKeyError
 
-__all__ = ["make_policy"]
+__all__ = ["check_lm", "lm_override", "make_model", "make_policy", "model_readiness"]
 
 
-def make_policy(campaign: CampaignSpec) -> Policy:
-    """Return the policy for ``campaign``'s ``lm`` settings.
+def lm_override(
+    base: LMSettings,
+    model_ref: str,
+    *,
+    base_url: str | None = None,
+    api_key_env: str | None = None,
+) -> LMSettings:
+    """Return ``base`` with provider and model taken from ``provider:model``.
+
+    Endpoint, key variable and gateway user belong to a provider, so they are not kept
+    from ``base``: they come from ``base_url``/``api_key_env`` or the provider's preset.
+    Limits (timeout, retries, max tokens, temperature) are kept.
+
+    Raises:
+        LLMConfigError: For a malformed reference or an unknown provider.
+        pydantic.ValidationError: For a malformed variable name or URL.
+    """
+    from chia.llm.factory import parse_model_ref
+
+    provider, model = parse_model_ref(model_ref)
+    fields = base.model_dump()
+    fields.update(
+        provider=provider, model=model, base_url=base_url, api_key_env=api_key_env, user=None
+    )
+    return LMSettings.model_validate(fields)
+
+
+def make_model(lm: LMSettings, system_message: str = "") -> Any:
+    """Build the campaign's model (an ``LLMCallBase`` that is also a ``ChatModel``).
+
+    Raises:
+        LLMConfigError: For an unknown provider, a missing key, or a placeholder.
+    """
+    from chia.llm import make_llm
+
+    return make_llm(
+        lm.provider,
+        lm.model,
+        base_url=lm.base_url,
+        api_key_env=lm.api_key_env,
+        system_message=system_message,
+        temperature=lm.temperature,
+        max_tokens=lm.max_tokens,
+        timeout_s=lm.timeout_s,
+        max_retries=lm.max_retries,
+        user=lm.user,
+    )
+
+
+def check_lm(lm: LMSettings) -> None:
+    """Fail now, not at the first call, if ``lm`` cannot work (no call is made).
+
+    Raises:
+        LLMConfigError: Unknown provider (known ones listed), a missing API key variable,
+            a missing base URL or gateway user, or a template placeholder in a value.
+    """
+    if lm.provider != "scripted":
+        make_model(lm)
+
+
+def model_readiness(
+    model_ref: str, *, base_url: str | None = None, api_key_env: str | None = None
+) -> str | None:
+    """Say whether ``provider:model`` can run here: None if so, else why not (no key).
+
+    For ``chia demo --model``: a missing key means "stay offline and say so"; anything
+    else wrong with the reference is a usage error.
+
+    Raises:
+        LLMConfigError: For a malformed reference, unknown provider or placeholder.
+    """
+    lm = lm_override(LMSettings(), model_ref, base_url=base_url, api_key_env=api_key_env)
+    try:
+        check_lm(lm)
+    except MissingAPIKeyError as exc:
+        return str(exc)
+    return None
+
+
+def make_policy(
+    campaign: CampaignSpec,
+    *,
+    prompts: PromptProfile | None = None,
+    agent: AgentSpec | None = None,
+    lm: LMSettings | None = None,
+    workdir: Path | None = None,
+) -> Policy:
+    """Return the policy for ``campaign``'s ``lm`` settings (or ``lm``, an override).
+
+    ``scripted`` plays the campaign's ``policy`` section offline; any other provider gets
+    an :class:`~chia.agent.llm_policy.LLMPolicy` with the agent's MCP tools.
+
+    Args:
+        campaign: The campaign.
+        prompts: Its prompt profile (required for LLM providers).
+        agent: The agent the policy decides for (its MCP servers and allowed tools).
+        lm: Model settings overriding the campaign's (``spawn-site --model``).
+        workdir: Where stdio MCP servers run (the campaign's directory).
 
     Raises:
         ChiaUsageError: If the scripted provider is chosen but the campaign has no
-            ``policy`` section, or the provider is unknown.
+            ``policy`` section, prompts are missing, or the model settings cannot work.
     """
-    if campaign.lm.provider == "scripted":
+    lm = lm or campaign.lm
+    if lm.provider == "scripted":
         if campaign.policy is None:
             raise ChiaUsageError(
                 f"campaign {campaign.name!r} uses the scripted model but has no 'policy' section"
             )
         return ScriptedPolicy(campaign.policy)
-    raise ChiaUsageError(f"unknown lm provider {campaign.lm.provider!r}; known: scripted")
+    if prompts is None:
+        raise ChiaUsageError(f"campaign {campaign.name!r}: an LLM policy needs a prompt profile")
+    from chia.agent.llm_policy import LLMPolicy
+    from chia.agent.mcp_tools import McpToolbox
+
+    model = make_model(lm)
+    toolbox = None
+    if agent is not None and agent.mcp_servers:
+        toolbox = McpToolbox(campaign.mcp_servers, agent, workdir=workdir, timeout_s=lm.timeout_s)
+    return LLMPolicy(model, prompts, toolbox)

@@ -2,20 +2,31 @@
 
 The offline :class:`~chia.agent.scripted.ScriptedPolicy` and the LLM policy both implement
 :class:`Policy`; the campaign agent executes whatever actions come back.
+
+Two optional extensions, checked at run time so plain policies need neither:
+
+* :class:`ObservedPolicy`: the agent hands it a :class:`PolicySink` through which it
+  records events (model calls, tool calls and results) and token counts.
+* :class:`ManagedPolicy`: it holds resources (MCP tool servers) that the host starts
+  before the agent runs and stops when the agent stops.
 """
 
 from __future__ import annotations
 
-from typing import Annotated, Literal, Protocol
+from typing import Annotated, Any, Literal, Protocol, runtime_checkable
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from chia.agent.envelope import Envelope
+from chia.events import EventBase
 
 __all__ = [
     "Action",
     "FinishTurn",
+    "ManagedPolicy",
+    "ObservedPolicy",
     "Policy",
+    "PolicySink",
     "SendMessage",
     "SubmitResult",
     "TurnState",
@@ -70,6 +81,9 @@ class TurnState(BaseModel):
         default_factory=list, description="Earlier messages, oldest first (bounded)."
     )
     decisions: int = 0
+    peer_status: dict[str, str] = Field(
+        default_factory=dict, description="What the agent knows of each peer ('completed')."
+    )
 
 
 class Policy(Protocol):
@@ -82,4 +96,38 @@ class Policy(Protocol):
 
     async def decide(self, state: TurnState) -> list[Action]:
         """Return the actions for this turn, in order."""
+        ...
+
+
+class PolicySink(Protocol):
+    """Where a policy records what it did (the agent provides one)."""
+
+    def emit(self, kind: type[EventBase], /, **fields: Any) -> object:
+        """Append an event of ``kind`` to the agent's event log."""
+        ...
+
+    def add_tokens(self, tokens_in: int, tokens_out: int) -> None:
+        """Add one model call's token counts to the agent's status."""
+        ...
+
+
+@runtime_checkable
+class ObservedPolicy(Protocol):
+    """A policy that records events and token counts through a sink."""
+
+    def bind(self, sink: PolicySink) -> None:
+        """Attach the sink; called once, before the first turn."""
+        ...
+
+
+@runtime_checkable
+class ManagedPolicy(Protocol):
+    """A policy holding resources that live as long as its agent."""
+
+    async def start(self) -> None:
+        """Start resources (e.g. MCP servers); called before the agent runs."""
+        ...
+
+    async def close(self) -> None:
+        """Release every resource; called when the agent stops, also on failure."""
         ...

@@ -56,6 +56,19 @@ def spawn_site(
     agents_per_process: int = typer.Option(
         1, "--agents-per-process", min=1, help="Host this many agents per process (rank)."
     ),
+    model: str | None = typer.Option(
+        None,
+        "--model",
+        help="Override the campaign's model: provider:model (e.g. openai:gpt-5-mini).",
+    ),
+    llm_base_url: str | None = typer.Option(
+        None, "--llm-base-url", help="With --model: the endpoint (default: the provider's)."
+    ),
+    llm_api_key_env: str | None = typer.Option(
+        None,
+        "--llm-api-key-env",
+        help="With --model: NAME of the variable holding the key (default: the provider's).",
+    ),
 ) -> None:
     """Launch one site's slice of a campaign and wait until every agent of it stops.
 
@@ -80,6 +93,9 @@ def spawn_site(
             startup_timeout_s=startup_timeout_s,
             bootstrap=not no_bootstrap,
             agents_per_process=agents_per_process,
+            model=model,
+            llm_base_url=llm_base_url,
+            llm_api_key_env=llm_api_key_env,
         ),
         say=lambda text: console.print(text, markup=False),
     )

@@ -11,7 +11,7 @@ The LangChain stack is imported only when an OpenAI-compatible model is built.
 
 from chia.base.llm_call import LLMCallBase, QueryResult
 from chia.llm.chat import ChatMessage, ChatModel, Completion, ToolCallRequest, ToolSpec
-from chia.llm.errors import LLMCallError, LLMConfigError
+from chia.llm.errors import LLMCallError, LLMConfigError, MissingAPIKeyError
 from chia.llm.factory import make_llm, parse_model_ref
 from chia.llm.reasoning import SAMPLING_KNOBS, drop_sampling_knobs, is_reasoning_model
 from chia.llm.script import Script, ScriptStep
@@ -26,6 +26,7 @@ __all__ = [
     "LLMCallBase",
     "LLMCallError",
     "LLMConfigError",
+    "MissingAPIKeyError",
     "QueryResult",
     "Script",
     "ScriptStep",

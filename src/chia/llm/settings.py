@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from chia.llm.errors import LLMConfigError
+from chia.llm.errors import LLMConfigError, MissingAPIKeyError
 
 __all__ = [
     "PRESETS",
@@ -70,14 +70,15 @@ def read_api_key(env_name: str, environ: Mapping[str, str] | None = None) -> str
     """Return the API key held by environment variable ``env_name``.
 
     Raises:
-        LLMConfigError: If the name is not a variable name, or the variable is unset or
-            empty. The message names the variable, never a value.
+        LLMConfigError: If the name is not a variable name.
+        MissingAPIKeyError: If the variable is unset or empty. The message names the
+            variable, never a value.
     """
     if not _ENV_NAME.match(env_name):
         raise LLMConfigError(f"lm.api_key_env {env_name!r} is not an environment variable name")
     value = (os.environ if environ is None else environ).get(env_name, "").strip()
     if not value:
-        raise LLMConfigError(
+        raise MissingAPIKeyError(
             f"lm.api_key_env names {env_name}, which is not set in the environment: "
             f"export {env_name}=<your key> (keys never go in campaign or launch files)"
         )

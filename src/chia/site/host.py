@@ -27,6 +27,7 @@ from academy.runtime import Runtime
 
 from chia.agent.campaign_agent import AgentSetup, CampaignAgent
 from chia.agent.factory import make_policy
+from chia.agent.policy import ManagedPolicy
 from chia.campaign import LoadedCampaign, load_campaign
 from chia.errors import ChiaError, PeerTimeoutError
 from chia.events import (
@@ -88,6 +89,16 @@ async def host_agent(
     writer = EventWriter(
         events_path(launch.site_dir, name), run_id=launch.run_id, site=launch.site, writer=name
     )
+    policy = make_policy(
+        loaded.spec, prompts=loaded.prompts, agent=spec, lm=launch.lm, workdir=loaded.directory
+    )
+    if isinstance(policy, ManagedPolicy):
+        try:
+            await policy.start()
+        except BaseException:
+            writer.close()
+            raise
+    say(f"policy {policy.name}")
     async with user_client(factory, name=f"{name}-host") as client:
         registration = await register_agent(client, CampaignAgent, launch.run_id, name)
     uid = str(registration.agent_id.uid)
@@ -113,7 +124,7 @@ async def host_agent(
         landmark=say,
         rank=rank,
     )
-    agent = CampaignAgent(setup, make_policy(loaded.spec))
+    agent = CampaignAgent(setup, policy)
     runtime = Runtime(
         agent, exchange_factory=factory, registration=registration, config=runtime_config()
     )
@@ -127,6 +138,8 @@ async def host_agent(
         agent.stop()
         say("stopped by signal")
     finally:
+        if isinstance(policy, ManagedPolicy):
+            await policy.close()
         writer.close()
     if agent.outcome is AgentState.FINISHED and not interrupted:
         return 0

@@ -12,6 +12,7 @@ from typing import Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
+from chia.campaign.model import LMSettings
 from chia.events import write_json_atomic
 from chia.exchange.settings import ExchangeSettings
 from chia.names import NAME_PATTERN
@@ -45,6 +46,9 @@ class SiteLaunch(BaseModel):
     site_dir: Path
     startup_timeout_s: float = Field(gt=0)
     bootstrap: bool = Field(description="Send the kickoff if this site hosts initial_agent.")
+    lm: LMSettings | None = Field(
+        None, description="Model settings overriding the campaign's (spawn-site --model)."
+    )
     created: AwareDatetime = Field(default_factory=lambda: datetime.now(timezone.utc))
 
     @property

@@ -11,7 +11,14 @@ from datetime import datetime, timezone
 from pathlib import Path
 from types import FrameType
 
-from chia.campaign import LoadedCampaign, load_campaign, select_agents, validate_campaign
+from chia.agent.factory import check_lm, lm_override
+from chia.campaign import (
+    LMSettings,
+    LoadedCampaign,
+    load_campaign,
+    select_agents,
+    validate_campaign,
+)
 from chia.errors import ChiaUsageError
 from chia.events import (
     AgentPlacement,
@@ -55,6 +62,9 @@ class SpawnRequest:
     startup_timeout_s: float = DEFAULT_STARTUP_TIMEOUT_S
     bootstrap: bool = True
     agents_per_process: int = 1
+    model: str | None = None
+    llm_base_url: str | None = None
+    llm_api_key_env: str | None = None
 
 
 def exchange_settings(
@@ -101,6 +111,8 @@ def prepare_site(request: SpawnRequest) -> tuple[SiteLaunch, SystemProfile, Load
     site = check_name(request.site or profile.name, "site")
     sliced = select_agents(loaded.spec, request.agents)
     validate_campaign(sliced, federated=True, source=str(loaded.path))
+    lm = _model_override(request, loaded)
+    check_lm(lm or loaded.spec.lm)
     runs_dir = (request.runs_dir or Path(profile.run_root)).expanduser().resolve()
     launch = SiteLaunch(
         run_id=run_id,
@@ -114,9 +126,31 @@ def prepare_site(request: SpawnRequest) -> tuple[SiteLaunch, SystemProfile, Load
         startup_timeout_s=request.startup_timeout_s,
         bootstrap=request.bootstrap,
         agents_per_process=request.agents_per_process,
+        lm=lm,
     )
     launch.write()
     return launch, profile, loaded
+
+
+def _model_override(request: SpawnRequest, loaded: LoadedCampaign) -> LMSettings | None:
+    """The campaign's model settings with ``--model`` applied, or None without it.
+
+    Raises:
+        ChiaUsageError: For ``--llm-*`` flags without ``--model``, or a bad reference.
+    """
+    if request.model is None:
+        if request.llm_base_url or request.llm_api_key_env:
+            raise ChiaUsageError("--llm-base-url and --llm-api-key-env need --model")
+        return None
+    try:
+        return lm_override(
+            loaded.spec.lm,
+            request.model,
+            base_url=request.llm_base_url,
+            api_key_env=request.llm_api_key_env,
+        )
+    except ValueError as exc:  # pydantic: e.g. a bad variable name
+        raise ChiaUsageError(f"--model {request.model}: {exc}") from None
 
 
 def _placement(launch: SiteLaunch, launcher: Launcher) -> Placement:

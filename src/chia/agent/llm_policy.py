@@ -1,0 +1,230 @@
+"""The LLM policy: a model decides each turn by calling tools.
+
+Each turn starts a fresh conversation: the system message (system prompt + protocol
+prompt) and one user message holding the turn's state as compact JSON. The model answers
+with tool calls; each is checked and answered with a structured tool result, so a bad
+argument or a disallowed recipient is something the model reads and corrects, never an
+exception. Built-in calls become actions that the agent executes after the turn; MCP
+calls run at once.
+
+A turn ends on ``finish_turn`` or ``submit_result``, on a reply with no tool call, on a
+call identical to an earlier one in the same turn, or at the prompt profile's recursion
+limit. Every model call, tool call and tool result is an event; token counts go to the
+agent's status.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import deque
+from dataclasses import dataclass, field
+from typing import Any
+
+from chia.agent.builtin_tools import BUILTIN_SPECS, is_builtin, run_builtin, tool_error
+from chia.agent.mcp_tools import McpToolbox
+from chia.agent.policy import Action, FinishTurn, PolicySink, TurnState
+from chia.agent.prompting import state_json, system_prompt
+from chia.campaign.model import PromptProfile
+from chia.events import LLMCall, MessageRejected, ToolCall, ToolResult
+from chia.llm.chat import ChatMessage, ChatModel, Completion, ToolCallRequest, ToolSpec
+from chia.llm.errors import LLMCallError
+
+__all__ = ["LLMPolicy", "TurnEnd"]
+
+_HISTORY = 10
+
+
+class _NullSink:
+    def emit(self, kind: Any, /, **fields: Any) -> object:
+        return None
+
+    def add_tokens(self, tokens_in: int, tokens_out: int) -> None:
+        return None
+
+
+@dataclass
+class TurnEnd:
+    """How the last turn ended (for tests and logs).
+
+    Attributes:
+        reason: ``finish_turn``, ``submit_result``, ``no_tool_call``, ``repeated_call``,
+            ``recursion_limit`` or ``model_error``.
+        calls: How many model calls the turn made.
+    """
+
+    reason: str = ""
+    calls: int = 0
+
+
+@dataclass
+class _Call:
+    ok: bool
+    output: str
+    action: Action | None = None
+    ends_turn: bool = False
+    arguments: dict[str, Any] = field(default_factory=dict)
+
+
+class LLMPolicy:
+    """Decides turns with a chat model and tools.
+
+    Args:
+        model: The chat model (``openai_compatible`` or ``scripted`` from ``make_llm``).
+        prompts: The campaign's prompt profile (prompts and the recursion limit).
+        toolbox: The agent's MCP tools, if any; started and stopped with the policy.
+    """
+
+    def __init__(
+        self, model: ChatModel, prompts: PromptProfile, toolbox: McpToolbox | None = None
+    ) -> None:
+        self.model = model
+        self.prompts = prompts
+        self.toolbox = toolbox
+        self.last_turn = TurnEnd()
+        self._sink: PolicySink = _NullSink()
+        self._actions: deque[dict[str, Any]] = deque(maxlen=_HISTORY)
+        self._results: deque[dict[str, Any]] = deque(maxlen=_HISTORY)
+
+    @property
+    def name(self) -> str:
+        """``llm:<provider>:<model>``, for events."""
+        return f"llm:{self.model.provider}:{self.model.model}"
+
+    def bind(self, sink: PolicySink) -> None:
+        """Record events and token counts through ``sink``."""
+        self._sink = sink
+
+    async def start(self) -> None:
+        """Start the MCP tool servers, if any."""
+        if self.toolbox is not None:
+            await self.toolbox.start()
+
+    async def close(self) -> None:
+        """Stop the MCP tool servers, if any."""
+        if self.toolbox is not None:
+            await self.toolbox.close()
+
+    @property
+    def tools(self) -> list[ToolSpec]:
+        """Every tool the model is offered: the built-ins, then the allowed MCP tools."""
+        return [*BUILTIN_SPECS, *(self.toolbox.specs if self.toolbox else [])]
+
+    def messages(self, state: TurnState) -> list[ChatMessage]:
+        """The opening chat messages of a turn: system prompt and the JSON state."""
+        document = state_json(
+            state,
+            peer_status=state.peer_status,
+            tool_results=self._results,
+            recent_actions=self._actions,
+        )
+        return [ChatMessage.system(system_prompt(self.prompts)), ChatMessage.user(document)]
+
+    async def decide(self, state: TurnState) -> list[Action]:
+        """Run the tool-calling loop for one turn and return the actions to execute."""
+        messages = self.messages(state)
+        tools = self.tools
+        actions: list[Action] = []
+        seen: set[str] = set()
+        end = TurnEnd(reason="recursion_limit")
+        for _ in range(self.prompts.recursion_limit):
+            end.calls += 1
+            completion = await self._complete(messages, tools)
+            if completion is None:
+                end.reason = "model_error"
+                break
+            messages.append(completion.as_message())
+            if not completion.tool_calls:
+                end.reason = "no_tool_call"
+                break
+            stop = await self._run_calls(completion.tool_calls, state, seen, messages, actions)
+            if stop:
+                end.reason = stop
+                break
+        self.last_turn = end
+        if not any(a.action in ("finish_turn", "submit_result") for a in actions):
+            actions.append(FinishTurn(reason=end.reason))
+        self._actions.extend(a.model_dump(exclude={"content"}) for a in actions)
+        return actions
+
+    async def _complete(
+        self, messages: list[ChatMessage], tools: list[ToolSpec]
+    ) -> Completion | None:
+        try:
+            completion = await self.model.complete(messages, tools)
+        except LLMCallError as exc:
+            self._sink.emit(
+                LLMCall,
+                provider=self.model.provider,
+                model=self.model.model,
+                latency_s=0.0,
+                success=False,
+                error=str(exc),
+            )
+            return None
+        self._sink.emit(
+            LLMCall,
+            provider=self.model.provider,
+            model=completion.model or self.model.model,
+            tokens_in=completion.tokens_in,
+            tokens_out=completion.tokens_out,
+            latency_s=completion.latency_s,
+        )
+        self._sink.add_tokens(completion.tokens_in, completion.tokens_out)
+        return completion
+
+    async def _run_calls(
+        self,
+        calls: list[ToolCallRequest],
+        state: TurnState,
+        seen: set[str],
+        messages: list[ChatMessage],
+        actions: list[Action],
+    ) -> str | None:
+        """Answer every call of one reply; return why the turn ends, or None."""
+        stop: str | None = None
+        for call in calls:
+            if stop is not None:  # the turn already ended: answer, but do nothing
+                outcome = _Call(False, tool_error("not run: the turn had already ended"))
+            else:
+                key = json.dumps([call.name, call.arguments, call.raw_arguments], sort_keys=True)
+                if key in seen:
+                    outcome = _Call(False, tool_error("repeated identical call: turn ended"))
+                    stop = "repeated_call"
+                else:
+                    seen.add(key)
+                    outcome = await self._run_call(call, state)
+                    if outcome.ends_turn:
+                        stop = call.name
+            self._record(call, outcome)
+            messages.append(ChatMessage.tool(call.id, outcome.output))
+            if outcome.action is not None:
+                actions.append(outcome.action)
+        return stop
+
+    async def _run_call(self, call: ToolCallRequest, state: TurnState) -> _Call:
+        if is_builtin(call.name):
+            done = run_builtin(call, state.allowed_peers)
+            if done.rejected_recipient is not None:
+                reason = f"{done.rejected_recipient!r} is not an allowed peer of {state.agent!r}"
+                self._sink.emit(MessageRejected, recipient=done.rejected_recipient, reason=reason)
+            return _Call(done.ok, done.output, done.action, done.ends_turn)
+        if self.toolbox is not None and self.toolbox.owns(call.name):
+            if call.error is not None:
+                return _Call(False, tool_error(f"{call.name}: {call.error}"))
+            ok, text = await self.toolbox.call(call.name, call.arguments)
+            output = json.dumps({"ok": True, "output": text}) if ok else tool_error(text)
+            return _Call(ok, output)
+        return _Call(
+            False,
+            tool_error(f"unknown tool {call.name!r}", available=[t.name for t in self.tools]),
+        )
+
+    def _record(self, call: ToolCallRequest, outcome: _Call) -> None:
+        arguments = call.arguments if call.error is None else {"_raw": call.raw_arguments}
+        tool = self.toolbox.qualified(call.name) if self.toolbox else call.name
+        self._sink.emit(ToolCall, tool=tool, call_id=call.id, arguments=arguments)
+        self._sink.emit(
+            ToolResult, tool=tool, call_id=call.id, ok=outcome.ok, output=outcome.output
+        )
+        if not is_builtin(call.name):
+            self._results.append({"tool": tool, "ok": outcome.ok, "output": outcome.output})
