@@ -42,6 +42,9 @@ def _register() -> None:
     app.add_typer(exchange.app, name="exchange")
     app.add_typer(profile.app, name="profile")
     app.add_typer(runs.app, name="runs")
+    from chia.cli import llm
+
+    app.add_typer(llm.app, name="llm")
     site.register(app)
     demo.register(app)
 
