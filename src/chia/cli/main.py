@@ -36,7 +36,7 @@ def _root(
 
 def _register() -> None:
     """Attach every command group. Imports stay inside the group modules' commands."""
-    from chia.cli import campaign, demo, exchange, profile, runs, site
+    from chia.cli import campaign, dashboard, demo, exchange, profile, runs, site
 
     app.add_typer(campaign.app, name="campaign")
     app.add_typer(exchange.app, name="exchange")
@@ -47,6 +47,10 @@ def _register() -> None:
     app.add_typer(llm.app, name="llm")
     site.register(app)
     demo.register(app)
+    dashboard.register(app)
+    from chia.cli import kv
+
+    app.add_typer(kv.app, name="kv")
 
 
 _register()

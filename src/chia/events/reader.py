@@ -38,6 +38,14 @@ class EventFileCursor:
 
     def read_new(self) -> list[Event]:
         """Return the events appended since the last call."""
+        return [event for event, _ in self.read_new_lines()]
+
+    def read_new_lines(self) -> list[tuple[Event, bytes]]:
+        """Return the events appended since the last call, each with its JSON line.
+
+        The line (stripped of surrounding whitespace) lets a reader pass events on without
+        serializing them again, e.g. the dashboard's HTTP API.
+        """
         try:
             with self.path.open("rb") as handle:
                 handle.seek(self.offset)
@@ -52,12 +60,13 @@ class EventFileCursor:
         if not newline:
             return []
         self.offset += len(complete) + 1
-        events = []
-        for number, line in enumerate(complete.split(b"\n"), start=1):
-            if not line.strip():
+        events: list[tuple[Event, bytes]] = []
+        for number, raw in enumerate(complete.split(b"\n"), start=1):
+            line = raw.strip()
+            if not line:
                 continue
             try:
-                events.append(parse_event(line))
+                events.append((parse_event(line), line))
             except ValidationError:
                 self.bad_lines += 1
                 if self.bad_lines == 1:

@@ -1,0 +1,23 @@
+// The dashboard's read-only HTTP API: JSON documents and a Server-Sent Events stream.
+
+/** GET a JSON document from the server. */
+export async function getJSON(path) {
+  const response = await fetch(path, { cache: "no-store" });
+  if (!response.ok) throw new Error(`${path}: HTTP ${response.status}`);
+  return response.json();
+}
+
+/**
+ * Open the live stream from cursor `after`.
+ * `handlers.events(doc)` gets `{cursor, events}`; `handlers.status(doc)` the status view;
+ * `handlers.connection(state)` is told "live" or "reconnecting". EventSource reconnects
+ * on its own and resends the last cursor as Last-Event-ID, so nothing is fetched twice.
+ */
+export function openStream(after, handlers) {
+  const source = new EventSource(`/api/stream?after=${after}`);
+  source.addEventListener("events", (msg) => handlers.events(JSON.parse(msg.data)));
+  source.addEventListener("status", (msg) => handlers.status(JSON.parse(msg.data)));
+  source.onopen = () => handlers.connection("live");
+  source.onerror = () => handlers.connection("reconnecting");
+  return source;
+}

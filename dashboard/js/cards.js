@@ -1,0 +1,33 @@
+// Run-state cards: state, decisions, agents/hosts, errors, messages, cross-site
+// messages, tool calls, tokens.
+
+import { el, num, replace } from "./dom.js";
+
+function card(id, label, value, extra) {
+  return el(
+    "div",
+    { class: `card ${extra || ""}`, "data-card": id },
+    el("div", { class: "card-value", text: value }),
+    el("div", { class: "card-label", text: label }),
+  );
+}
+
+/** Render the cards for the metrics at the current replay position. */
+export function renderCards(metrics, topology) {
+  const agents = metrics.agents.size || topology.agents().length;
+  replace(
+    document.getElementById("cards"),
+    card("state", "run state", metrics.state, `state-${metrics.state}`),
+    card("decisions", "decisions", num(metrics.decisions)),
+    card("agents", "agents / hosts", `${agents} / ${metrics.hosts.size}`),
+    card("errors", "errors", num(metrics.errors), metrics.errors ? "bad" : ""),
+    card("messages", "messages", num(metrics.messages)),
+    card(
+      "cross",
+      topology.federated ? "cross-site messages" : "cross-node messages",
+      num(metrics.crossSite),
+    ),
+    card("tools", "tool calls", num(metrics.toolCalls)),
+    card("tokens", "tokens in / out", `${num(metrics.tokensIn)} / ${num(metrics.tokensOut)}`),
+  );
+}

@@ -1,0 +1,48 @@
+// The merged timeline in the browser: events kept in causal order, deduplicated by seq.
+
+/** Compare two events by Lamport clock, then time, then site and writer. */
+export function causalCompare(a, b) {
+  return (
+    a.clock - b.clock ||
+    (a.timestamp < b.timestamp ? -1 : a.timestamp > b.timestamp ? 1 : 0) ||
+    (a.site < b.site ? -1 : a.site > b.site ? 1 : 0) ||
+    (a.agent < b.agent ? -1 : a.agent > b.agent ? 1 : 0)
+  );
+}
+
+export class EventLog {
+  constructor() {
+    this.events = [];
+    this.cursor = 0;
+    this.seen = new Set();
+  }
+
+  /** Add a batch from the server; returns how many were new. */
+  add(doc) {
+    let added = 0;
+    for (const event of doc.events) {
+      if (this.seen.has(event.seq)) continue;
+      this.seen.add(event.seq);
+      this.insert(event);
+      added += 1;
+    }
+    this.cursor = Math.max(this.cursor, doc.cursor);
+    return added;
+  }
+
+  insert(event) {
+    const list = this.events;
+    if (!list.length || causalCompare(list[list.length - 1], event) <= 0) {
+      list.push(event);
+      return;
+    }
+    let lo = 0;
+    let hi = list.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (causalCompare(list[mid], event) <= 0) lo = mid + 1;
+      else hi = mid;
+    }
+    list.splice(lo, 0, event);
+  }
+}

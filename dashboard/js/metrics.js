@@ -1,0 +1,74 @@
+// Run-level numbers for the state cards and the per-agent table, computed from the
+// events up to the replay position (so replay shows the run as it was then).
+
+import { routeOf } from "./topology.js";
+
+function blankAgent(name) {
+  return {
+    agent: name, state: "starting", decisions: 0, sent: 0, received: 0,
+    toolCalls: 0, tokensIn: 0, tokensOut: 0, errors: 0, lastError: null, result: null,
+  };
+}
+
+const STATE_BY_KIND = {
+  agent_registered: "registered",
+  peers_waiting: "waiting_for_peers",
+  agent_running: "running",
+  agent_finished: "finished",
+  agent_failed: "failed",
+};
+
+/** Fold events[0:upto] into run metrics and per-agent counters. */
+export function computeMetrics(events, upto, topology) {
+  const m = {
+    state: "waiting", decisions: 0, errors: 0, messages: 0, crossSite: 0, toolCalls: 0,
+    tokensIn: 0, tokensOut: 0, results: [], hosts: new Set(), agents: new Map(),
+    sitesFinished: new Map(), lastTimestamp: null,
+  };
+  const agent = (name) => {
+    if (!m.agents.has(name)) m.agents.set(name, blankAgent(name));
+    return m.agents.get(name);
+  };
+  for (let i = 0; i < upto; i += 1) {
+    const e = events[i];
+    m.lastTimestamp = e.timestamp;
+    const a = e.agent === "_site" ? null : agent(e.agent);
+    if (a && STATE_BY_KIND[e.kind]) a.state = STATE_BY_KIND[e.kind];
+    switch (e.kind) {
+      case "site_started": m.hosts.add(e.host); break;
+      case "agent_registered": m.hosts.add(e.host); break;
+      case "decision": m.decisions += 1; a.decisions += 1; break;
+      case "message_sent":
+        m.messages += 1; a.sent += 1;
+        if (routeOf(topology, e).cross) m.crossSite += 1;
+        break;
+      case "message_received": a.received += 1; break;
+      case "tool_call": m.toolCalls += 1; a.toolCalls += 1; break;
+      case "llm_call":
+        m.tokensIn += e.tokens_in; m.tokensOut += e.tokens_out;
+        a.tokensIn += e.tokens_in; a.tokensOut += e.tokens_out;
+        if (!e.success) { m.errors += 1; a.errors += 1; }
+        break;
+      case "result_submitted": m.results.push(e.result); a.result = e.result; break;
+      case "agent_failed": m.errors += 1; a.errors += 1; a.lastError = e.error; break;
+      case "message_rejected": m.errors += 1; a.errors += 1; break;
+      case "note": if (e.level === "error") m.errors += 1; break;
+      case "site_finished": m.sitesFinished.set(e.site, e.status); break;
+      default: break;
+    }
+  }
+  m.state = runState(m, upto);
+  return m;
+}
+
+// Finished as soon as a result is submitted: agents may still be shutting down.
+function runState(m, upto) {
+  if (m.results.length) return "finished";
+  const failedAgents = [...m.agents.values()].some((a) => a.state === "failed");
+  const siteStates = [...m.sitesFinished.values()];
+  if (failedAgents || siteStates.some((s) => s !== "finished")) return "failed";
+  if (siteStates.length && [...m.agents.values()].every((a) => a.state === "finished")) {
+    return "finished";
+  }
+  return upto ? "running" : "waiting";
+}

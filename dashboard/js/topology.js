@@ -1,0 +1,61 @@
+// Where each agent runs: its site (federated runs) or host (single-site runs), and the
+// route a message takes between two agents.
+
+/** Build the topology from the status document and the events seen so far. */
+export function buildTopology(status, events) {
+  const siteOf = new Map();
+  const hostOf = new Map();
+  const sites = new Set(Object.keys(status.sites || {}));
+  for (const agent of status.status?.agents || []) {
+    siteOf.set(agent.agent, agent.site);
+    if (agent.host) hostOf.set(agent.agent, agent.host);
+  }
+  for (const placed of status.placement?.agents || []) {
+    if (!siteOf.has(placed.agent)) siteOf.set(placed.agent, placed.site);
+    if (!hostOf.has(placed.agent)) hostOf.set(placed.agent, placed.host);
+  }
+  for (const event of events) {
+    // The writer's own tag is authoritative for the writer.
+    sites.add(event.site);
+    if (event.agent !== "_site") siteOf.set(event.agent, event.site);
+    if (event.kind === "agent_registered") hostOf.set(event.agent, event.host);
+  }
+  const federated = sites.size > 1;
+  return {
+    federated,
+    sites: [...sites].sort(),
+    siteOf: (agent) => siteOf.get(agent) ?? null,
+    hostOf: (agent) => hostOf.get(agent) ?? null,
+    /** The swimlane of an agent: its site when federated, else its host. */
+    groupOf: (agent) => (federated ? siteOf.get(agent) : hostOf.get(agent)) ?? "unknown",
+    agents: () => [...new Set([...siteOf.keys()])].sort(),
+  };
+}
+
+/** Describe a message's route: {label, cross, fromLabel, toLabel, from, to}. */
+export function routeOf(topology, message) {
+  const fromSite = message.site;
+  const toSite = message.recipient_site || topology.siteOf(message.recipient);
+  if (topology.federated) {
+    const cross = Boolean(toSite) && toSite !== fromSite;
+    return {
+      label: cross ? "cross-site" : "same-site",
+      cross,
+      fromLabel: "From site",
+      toLabel: "To site",
+      from: fromSite,
+      to: toSite ?? "unknown",
+    };
+  }
+  const fromHost = topology.hostOf(message.sender) ?? "unknown";
+  const toHost = topology.hostOf(message.recipient) ?? "unknown";
+  const cross = fromHost !== toHost;
+  return {
+    label: cross ? "cross-node" : "same-node",
+    cross,
+    fromLabel: "From host",
+    toLabel: "To host",
+    from: fromHost,
+    to: toHost,
+  };
+}

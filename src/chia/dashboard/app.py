@@ -1,0 +1,194 @@
+"""The dashboard's aiohttp application: the UI's static files and a read-only JSON API.
+
+Routes (all ``GET``; nothing here writes):
+
+* ``/`` and ``/ui/...``: the web UI from the ``dashboard/`` asset folder.
+* ``/api/run``: run id, sites with their tallies, and whether the run spans several sites.
+* ``/api/status``: per-site status and placement, plus a merged top-level view.
+* ``/api/events?after=N``: the merged timeline, or only what arrived after cursor ``N``.
+* ``/api/stream?after=N``: Server-Sent Events; ``events`` and ``status`` messages as the
+  files change.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+from pathlib import Path
+from typing import Any
+
+from aiohttp import web
+
+from chia.dashboard.store import RunStore
+
+__all__ = ["DashboardState", "create_app"]
+
+log = logging.getLogger(__name__)
+
+STATE_KEY: web.AppKey[DashboardState] = web.AppKey("dashboard_state")
+UI_DIR_KEY: web.AppKey[Path] = web.AppKey("ui_dir")
+_HEARTBEAT_S = 15.0
+
+
+class DashboardState:
+    """The store, a poller that refreshes it, and a condition SSE streams wait on.
+
+    Args:
+        store: The run's store.
+        poll_interval_s: How often the files are re-read for new events and snapshots.
+    """
+
+    def __init__(self, store: RunStore, poll_interval_s: float = 0.5) -> None:
+        self.store = store
+        self.poll_interval_s = poll_interval_s
+        self.changed = asyncio.Condition()
+        self.closing = False
+        self._task: asyncio.Task[None] | None = None
+
+    async def refresh(self) -> bool:
+        """Re-read the run in a worker thread; True when events or snapshots changed."""
+        loop = asyncio.get_running_loop()
+        before = self.store.snapshot_version
+        new = await loop.run_in_executor(None, self.store.refresh)
+        await loop.run_in_executor(None, self.store.snapshots)
+        return bool(new) or self.store.snapshot_version != before
+
+    async def _poll(self) -> None:
+        while not self.closing:
+            try:
+                if await self.refresh():
+                    async with self.changed:
+                        self.changed.notify_all()
+            except Exception:  # a transient read error must not stop the live view
+                log.exception("dashboard refresh failed")
+            await asyncio.sleep(self.poll_interval_s)
+
+    async def start(self, _app: web.Application) -> None:
+        """Read the run once, then keep polling (aiohttp on_startup hook)."""
+        await self.refresh()
+        self._task = asyncio.create_task(self._poll())
+
+    async def stop(self, _app: web.Application) -> None:
+        """Stop polling and release every SSE stream (aiohttp on_shutdown hook)."""
+        self.closing = True
+        async with self.changed:
+            self.changed.notify_all()
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+
+
+def _after(request: web.Request) -> int:
+    raw = request.query.get("after", "0")
+    try:
+        value = int(raw)
+    except ValueError:
+        raise web.HTTPBadRequest(text=f"after must be an integer, got {raw!r}") from None
+    if value < 0:
+        raise web.HTTPBadRequest(text="after must be >= 0")
+    return value
+
+
+def _merge_snapshots(snapshots: list[dict[str, Any]]) -> dict[str, Any]:
+    agents: list[dict[str, Any]] = []
+    placed: list[dict[str, Any]] = []
+    for snap in snapshots:
+        agents.extend(snap["status"]["agents"])
+        if snap["placement"]:
+            placed.extend({**a, "site": snap["site"]} for a in snap["placement"]["agents"])
+    return {"status": {"agents": agents}, "placement": {"agents": placed}}
+
+
+def status_payload(store: RunStore) -> dict[str, Any]:
+    """The ``/api/status`` document: ``sites`` keyed by name plus merged top-level keys."""
+    snapshots = store.snapshots()
+    return {
+        "run_id": store.run_id,
+        "federated": len(snapshots) > 1,
+        "sites": {snap["site"]: snap for snap in snapshots},
+        **_merge_snapshots(snapshots),
+    }
+
+
+async def _run(request: web.Request) -> web.Response:
+    state = request.app[STATE_KEY]
+    sites = state.store.site_counts()
+    return web.json_response(
+        {
+            "run_id": state.store.run_id,
+            "run_dir": str(state.store.run_dir),
+            "federated": len(sites) > 1,
+            "sites": sites,
+            "cursor": state.store.cursor,
+            "bad_lines": state.store.bad_lines(),
+        }
+    )
+
+
+async def _status(request: web.Request) -> web.Response:
+    return web.json_response(status_payload(request.app[STATE_KEY].store))
+
+
+async def _events(request: web.Request) -> web.Response:
+    store = request.app[STATE_KEY].store
+    _, body = store.events_json(_after(request))
+    return web.Response(body=body, content_type="application/json")
+
+
+async def _send(response: web.StreamResponse, kind: str, data: bytes, ident: int) -> None:
+    await response.write(b"id: %d\nevent: %s\ndata: %s\n\n" % (ident, kind.encode(), data))
+
+
+async def _stream(request: web.Request) -> web.StreamResponse:
+    state = request.app[STATE_KEY]
+    header = request.headers.get("Last-Event-ID")
+    cursor = int(header) if header and header.isdigit() else _after(request)
+    response = web.StreamResponse(
+        headers={"Content-Type": "text/event-stream", "Cache-Control": "no-cache"}
+    )
+    await response.prepare(request)
+    seen_status = -1
+    while not state.closing:
+        if state.store.cursor > cursor:
+            cursor, data = state.store.events_json(cursor)
+            await _send(response, "events", data, cursor)
+        if state.store.snapshot_version != seen_status:
+            seen_status = state.store.snapshot_version
+            payload = json.dumps(status_payload(state.store)).encode()
+            await _send(response, "status", payload, cursor)
+        async with state.changed:
+            try:
+                await asyncio.wait_for(state.changed.wait(), _HEARTBEAT_S)
+            except asyncio.TimeoutError:
+                await response.write(b": keep-alive\n\n")
+    return response
+
+
+async def _index(request: web.Request) -> web.FileResponse:
+    return web.FileResponse(request.app[UI_DIR_KEY] / "index.html")
+
+
+def create_app(store: RunStore, ui_dir: Path, poll_interval_s: float = 0.5) -> web.Application:
+    """Build the application for one run.
+
+    Args:
+        store: The run's store (it is refreshed by a poller while the app runs).
+        ui_dir: The folder holding ``index.html``, ``js/`` and ``css/``.
+        poll_interval_s: How often the run's files are re-read.
+    """
+    app = web.Application()
+    state = DashboardState(store, poll_interval_s)
+    app[STATE_KEY] = state
+    app[UI_DIR_KEY] = ui_dir
+    app.on_startup.append(state.start)
+    app.on_shutdown.append(state.stop)
+    app.router.add_get("/", _index)
+    app.router.add_get("/api/run", _run)
+    app.router.add_get("/api/status", _status)
+    app.router.add_get("/api/events", _events)
+    app.router.add_get("/api/stream", _stream)
+    app.router.add_static("/ui/", ui_dir, follow_symlinks=False)
+    return app

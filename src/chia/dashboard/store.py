@@ -1,0 +1,182 @@
+"""The merged, incrementally refreshed view of one run's events and snapshots.
+
+Every writer's file is read by its own :class:`~chia.events.EventFileCursor`, so a refresh
+costs one ``read`` of what was appended since the last one. Events get a sequence number
+in order of arrival: a browser asks for ``after=<seq>`` and receives only what is new,
+even when a late site's events sort before ones it already has (it inserts them in
+causal order). The merged list itself is kept in causal order (Lamport clock, then time).
+
+The store only reads. Events are kept as their JSON line with ``"seq"`` spliced in, so
+serving them never re-serializes a model.
+"""
+
+from __future__ import annotations
+
+import bisect
+import threading
+from dataclasses import dataclass, field
+from operator import attrgetter
+from pathlib import Path
+from typing import Any
+
+from chia.dashboard.sites import discover_sites, read_site_snapshot, snapshot_signature
+from chia.events.reader import EventFileCursor, causal_key, site_event_files
+
+__all__ = ["RunStore", "SiteCounts"]
+
+#: The writer name of a site's own events (not an agent).
+SITE_WRITER = "_site"
+_KEY = attrgetter("key")
+
+
+class _Entry:
+    """One event: its causal sort key, arrival number and JSON line (with ``seq``)."""
+
+    __slots__ = ("key", "line", "seq")
+
+    def __init__(self, key: tuple[int, float, str, str], seq: int, line: bytes) -> None:
+        self.key = key
+        self.seq = seq
+        self.line = line
+
+
+@dataclass
+class SiteCounts:
+    """Per-site tallies for the header badge."""
+
+    site: str
+    events: int = 0
+    agents: set[str] = field(default_factory=set)
+    bad_lines: int = 0
+    torn_files: int = 0
+
+    def to_json(self) -> dict[str, Any]:
+        """A JSON-ready dict."""
+        return {
+            "site": self.site,
+            "events": self.events,
+            "agents": sorted(self.agents),
+            "bad_lines": self.bad_lines,
+            "torn_files": self.torn_files,
+        }
+
+
+class RunStore:
+    """Reads one run directory (all its sites) incrementally; thread-safe.
+
+    Args:
+        run_dir: ``<runs>/<run_id>``; it may not exist yet (a mirror still starting).
+        run_id: The run id shown to users (taken from the command line, not the path).
+    """
+
+    def __init__(self, run_dir: Path, run_id: str) -> None:
+        self.run_dir = run_dir
+        self.run_id = run_id
+        self._lock = threading.Lock()
+        self._cursors: dict[Path, tuple[str, EventFileCursor]] = {}
+        self._merged: list[_Entry] = []
+        self._arrived: list[_Entry] = []
+        self._counts: dict[str, SiteCounts] = {}
+        self._names: dict[str, str] = {}
+        self._snapshot_sig: tuple[Any, ...] = ()
+        self._snapshots: list[dict[str, Any]] = []
+        self.snapshot_version = 0
+
+    @property
+    def cursor(self) -> int:
+        """The sequence number of the newest event read (0 before any)."""
+        return len(self._arrived)
+
+    def _intern(self, value: str) -> str:
+        return self._names.setdefault(value, value)
+
+    def _discover_files(self) -> None:
+        for site, site_dir in discover_sites(self.run_dir).items():
+            self._counts.setdefault(site, SiteCounts(site))
+            for path in site_event_files(site_dir):
+                if path not in self._cursors:
+                    self._cursors[path] = (site, EventFileCursor(path))
+
+    def refresh(self) -> int:
+        """Read what every writer appended since the last refresh; return how many events."""
+        with self._lock:
+            self._discover_files()
+            batch: list[tuple[tuple[int, float, str, str], bytes]] = []
+            for site, cursor in self._cursors.values():
+                counts = self._counts[site]
+                bad_before = cursor.bad_lines
+                for event, line in cursor.read_new_lines():
+                    clock, stamp, event_site, agent = causal_key(event)
+                    key = (clock, stamp, self._intern(event_site), self._intern(agent))
+                    batch.append((key, line))
+                    if agent != SITE_WRITER:
+                        counts.agents.add(key[3])
+                    counts.events += 1
+                counts.bad_lines += cursor.bad_lines - bad_before
+            for counts in self._counts.values():
+                counts.torn_files = 0
+            for site, cursor in self._cursors.values():
+                self._counts[site].torn_files += cursor.torn_tail
+            if batch:
+                self._add(batch)
+            return len(batch)
+
+    def _add(self, batch: list[tuple[tuple[int, float, str, str], bytes]]) -> None:
+        batch.sort(key=lambda item: item[0])
+        start = len(self._arrived)
+        entries = [
+            _Entry(key, seq, b'{"seq":%d,' % seq + line[1:])
+            for seq, (key, line) in enumerate(batch, start=start + 1)
+        ]
+        self._arrived.extend(entries)
+        merged = self._merged
+        if not merged or entries[0].key >= merged[-1].key:
+            merged.extend(entries)  # the usual case: new events are the newest
+        elif len(entries) > 256:
+            merged.extend(entries)
+            merged.sort(key=_KEY)  # two sorted runs: timsort merges them in linear time
+        else:
+            for entry in entries:
+                bisect.insort_right(merged, entry, key=_KEY)
+
+    def events_json(self, after: int = 0) -> tuple[int, bytes]:
+        """The events as a JSON document ``{"cursor", "total", "events": [...]}``.
+
+        Args:
+            after: 0 for the whole merged timeline; a sequence number for only the events
+                that arrived after it (in causal order among themselves).
+
+        Returns:
+            The cursor the document ends at, and the document.
+        """
+        with self._lock:
+            if after <= 0:
+                lines = [entry.line for entry in self._merged]
+            else:
+                lines = [entry.line for entry in sorted(self._arrived[after:], key=_KEY)]
+            cursor = len(self._arrived)
+            head = b'{"cursor":%d,"total":%d,"events":[' % (cursor, len(self._merged))
+        return cursor, head + b",".join(lines) + b"]}"
+
+    def site_counts(self) -> list[dict[str, Any]]:
+        """Per-site tallies: events, agents seen, unreadable lines, files with a torn tail."""
+        with self._lock:
+            return [counts.to_json() for _, counts in sorted(self._counts.items())]
+
+    def bad_lines(self) -> int:
+        """Malformed lines skipped so far, over every file."""
+        with self._lock:
+            return sum(counts.bad_lines for counts in self._counts.values())
+
+    def snapshots(self) -> list[dict[str, Any]]:
+        """Each site's status and placement, re-read only when the files changed."""
+        sites = discover_sites(self.run_dir)
+        signature = tuple((site, snapshot_signature(path)) for site, path in sites.items())
+        with self._lock:
+            if signature != self._snapshot_sig:
+                self._snapshots = [
+                    read_site_snapshot(site, path).to_json() for site, path in sites.items()
+                ]
+                self._snapshot_sig = signature
+                self.snapshot_version += 1
+            return self._snapshots

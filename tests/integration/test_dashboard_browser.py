@@ -1,0 +1,101 @@
+"""An operator opens `chia dashboard RUN --local DIR` in a browser and watches it live."""
+
+from __future__ import annotations
+
+import shutil
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import expect
+
+from chia.events import EventWriter, Note, events_path
+from chia.testing.browser import chromium
+from chia.testing.processes import background_command
+from chia.testing.sample_run import write_two_site_run
+
+CHIA = str(Path(sys.executable).parent / "chia")
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+URL = r"dashboard: (http://127\.0\.0\.1:\d+/)"
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with chromium() as launched:
+        yield launched
+
+
+def test_two_site_run_in_chromium_updates_live(browser, tmp_path):
+    run = write_two_site_run(tmp_path, "live-1")
+    argv = [CHIA, "dashboard", "live-1", "--local", str(tmp_path), "--port", "0"]
+    with background_command(argv, URL) as dashboard:
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        errors: list[str] = []
+        page.on("pageerror", lambda exc: errors.append(str(exc)))
+        page.goto(dashboard.match.group(1))
+        page.wait_for_selector("#timeline li")
+        assert page.inner_text("#run-id") == "live-1"
+        badge = page.locator("#sites-badge .site")
+        assert badge.count() == 2
+        assert "aurora" in badge.nth(0).inner_text() and "3 events" in badge.nth(0).inner_text()
+        assert "crux" in badge.nth(1).inner_text()
+        assert page.locator("#graph .lane").count() == 2
+        assert page.locator("#graph .edge.cross").count() == 1
+        assert page.inner_text("[data-card=cross] .card-value") == "1"
+        assert page.inner_text("[data-card=state] .card-value") == "running"
+
+        page.locator("#graph .edge.cross .edge-label").click()
+        assert page.inner_text("#detail-route") == "cross-site"
+        assert "aurora" in page.inner_text("#detail") and "crux" in page.inner_text("#detail")
+
+        page.select_option("#filter-site", "crux")
+        expect(page.locator("#timeline li")).to_have_count(3)
+        page.select_option("#filter-site", "")
+
+        started = time.monotonic()
+        with EventWriter(
+            events_path(run / "crux", "agent-c"), run_id="live-1", site="crux", writer="agent-c"
+        ) as writer:
+            writer.emit(Note, clock=99, message="appended while watching")
+        page.wait_for_selector("#timeline li:has-text('appended while watching')", timeout=2000)
+        assert time.monotonic() - started < 2.0
+        expect(badge.nth(1)).to_contain_text("4 events")
+
+        page.fill("#replay-slider", "2")
+        expect(page.locator("#replay-position")).to_have_text("2 / 7")
+        assert not page.is_checked("#replay-follow")
+        expect(page.locator("#timeline li")).to_have_count(2)
+
+        ARTIFACTS.mkdir(exist_ok=True)
+        page.check("#replay-follow")
+        page.screenshot(path=str(ARTIFACTS / "dashboard-two-sites.png"), full_page=True)
+        assert errors == []
+        page.close()
+    assert dashboard.proc.returncode == 0
+    assert "dashboard: stopped" in dashboard.output
+
+
+def test_single_site_run_has_no_sites_badge(browser, tmp_path):
+    run = write_two_site_run(tmp_path / "federated", "solo")
+    single_root = tmp_path / "single"
+    single_root.mkdir()
+    shutil.move(run / "aurora", single_root / "solo")  # <runs>/solo/{events,status,...}
+    argv = [CHIA, "dashboard", "solo", "--local", str(single_root), "--port", "0"]
+    with background_command(argv, URL) as dashboard:
+        page = browser.new_page()
+        page.goto(dashboard.match.group(1))
+        page.wait_for_selector("#timeline li")
+        assert page.is_hidden("#sites-badge")
+        assert page.locator("#graph .lane").count() == 1
+        assert "cross-node" in page.inner_text("[data-card=cross] .card-label")
+        page.close()
+
+
+def test_dashboard_is_serving_within_a_second(tmp_path):
+    write_two_site_run(tmp_path, "fast")
+    started = time.monotonic()
+    argv = [CHIA, "dashboard", "fast", "--local", str(tmp_path)]
+    with background_command(argv, URL, timeout_s=5):
+        elapsed = time.monotonic() - started
+    assert elapsed < 1.0, f"chia dashboard took {elapsed:.2f}s to serve"

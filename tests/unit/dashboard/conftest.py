@@ -1,0 +1,15 @@
+"""Fixtures for the dashboard unit tests."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from chia.testing.sample_run import write_two_site_run
+
+
+@pytest.fixture
+def two_site_run(tmp_path: Path) -> Path:
+    """A two-site run directory (see ``write_two_site_run``)."""
+    return write_two_site_run(tmp_path)

@@ -1,0 +1,131 @@
+from __future__ import annotations
+
+import asyncio
+import json
+
+import pytest
+from aiohttp.test_utils import TestClient, TestServer
+
+from chia.assets import path as asset_path
+from chia.dashboard.app import create_app
+from chia.dashboard.store import RunStore
+from chia.events import EventWriter, Note, events_path
+from chia.testing.files import tree_digest
+
+pytestmark = pytest.mark.asyncio(loop_scope="session")
+
+
+@pytest.fixture
+async def client(two_site_run):
+    app = create_app(RunStore(two_site_run, "run-1"), asset_path("dashboard"), 0.05)
+    async with TestClient(TestServer(app, host="127.0.0.1")) as test_client:
+        yield test_client
+
+
+async def _json(client, path):
+    response = await client.get(path)
+    assert response.status == 200, await response.text()
+    return await response.json()
+
+
+async def test_run_lists_sites_with_tallies(client):
+    run = await _json(client, "/api/run")
+    assert run["run_id"] == "run-1" and run["federated"] is True
+    assert [(s["site"], s["events"], s["agents"]) for s in run["sites"]] == [
+        ("aurora", 3, ["agent-a"]),
+        ("crux", 3, ["agent-c"]),
+    ]
+
+
+async def test_status_is_per_site_and_merged(client):
+    status = await _json(client, "/api/status")
+    assert set(status["sites"]) == {"aurora", "crux"}
+    assert status["sites"]["crux"]["status"]["agents"][0]["agent"] == "agent-c"
+    assert sorted(a["agent"] for a in status["status"]["agents"]) == ["agent-a", "agent-c"]
+    assert {(a["agent"], a["site"]) for a in status["placement"]["agents"]} == {
+        ("agent-a", "aurora"),
+        ("agent-c", "crux"),
+    }
+
+
+async def test_events_merged_and_incremental(client, two_site_run):
+    whole = await _json(client, "/api/events")
+    assert whole["cursor"] == 6 and len(whole["events"]) == 6
+    with EventWriter(
+        events_path(two_site_run / "aurora", "agent-a"),
+        run_id="run-1",
+        site="aurora",
+        writer="agent-a",
+    ) as writer:
+        writer.emit(Note, clock=50, message="fresh")
+    await asyncio.sleep(0.2)  # the poller re-reads the files
+    new = await _json(client, "/api/events?after=6")
+    assert new["cursor"] == 7 and [e["message"] for e in new["events"]] == ["fresh"]
+    assert (await _json(client, "/api/events?after=7"))["events"] == []
+
+
+@pytest.mark.parametrize("after", ["x", "-1"])
+async def test_bad_cursor_is_a_400(client, after):
+    response = await client.get(f"/api/events?after={after}")
+    assert response.status == 400
+
+
+async def _read_sse(response, kind, timeout=3.0):
+    async def read():
+        block = b""
+        while True:
+            line = await response.content.readline()
+            if line == b"\n":
+                if f"event: {kind}".encode() in block:
+                    return block
+                block = b""
+            else:
+                block += line
+
+    return await asyncio.wait_for(read(), timeout)
+
+
+async def test_stream_pushes_status_then_new_events(client, two_site_run):
+    response = await client.get("/api/stream?after=6")
+    assert response.headers["Content-Type"].startswith("text/event-stream")
+    status = await _read_sse(response, "status")
+    assert b'"federated": true' in status
+    with EventWriter(
+        events_path(two_site_run / "crux", "agent-c"), run_id="run-1", site="crux", writer="agent-c"
+    ) as writer:
+        writer.emit(Note, clock=60, message="pushed")
+    block = await _read_sse(response, "events")
+    data = json.loads(block.split(b"data: ", 1)[1])
+    assert [e["message"] for e in data["events"]] == ["pushed"]
+    assert b"id: 7\n" in block
+    response.close()
+
+
+async def test_ui_is_served(client):
+    index = await client.get("/")
+    assert index.status == 200 and "/ui/js/main.js" in await index.text()
+    module = await client.get("/ui/js/main.js")
+    assert module.status == 200 and "javascript" in module.headers["Content-Type"]
+    assert (await client.get("/ui/../pyproject.toml")).status in (403, 404)
+
+
+async def test_no_endpoint_writes_to_the_run_directory(client, two_site_run):
+    (two_site_run / "crux" / "status" / "broken.json").write_text("{torn")
+    with (two_site_run / "aurora" / "events" / "agent-a.jsonl").open("ab") as handle:
+        handle.write(b'{"torn": ')
+    before = tree_digest(two_site_run)
+    for path in [
+        "/",
+        "/ui/js/main.js",
+        "/api/run",
+        "/api/status",
+        "/api/events",
+        "/api/events?after=3",
+        "/api/nope",
+    ]:
+        await client.get(path)
+    stream = await client.get("/api/stream")
+    await _read_sse(stream, "events")
+    stream.close()
+    await asyncio.sleep(0.2)
+    assert tree_digest(two_site_run) == before
