@@ -20,6 +20,7 @@ __all__ = [
     "kill_named_actor",
     "pinned_to",
     "ray_nodes",
+    "resource_demands",
 ]
 
 CHIA_NAMESPACE = "chia"
@@ -77,3 +78,12 @@ def kill_named_actor(name: str, namespace: str, timeout: float = 10.0) -> bool:
     while get_named_actor(name, namespace) is not None and time.monotonic() < deadline:
         time.sleep(0.05)
     return True
+
+
+def resource_demands(opts: dict[str, Any]) -> dict[str, float]:
+    """The resources a task with Ray options ``opts`` asks for (tasks default to 1 CPU)."""
+    demands = {str(k): float(v) for k, v in (opts.get("resources") or {}).items()}
+    demands["CPU"] = float(opts.get("num_cpus", 1) or 0)
+    demands["GPU"] = float(opts.get("num_gpus", 0) or 0)
+    demands["memory"] = float(opts.get("memory", 0) or 0)
+    return {k: v for k, v in demands.items() if v > 0}

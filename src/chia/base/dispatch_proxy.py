@@ -41,6 +41,7 @@ from chia.base._ray_util import (
     head_node_id,
     pinned_to,
     ray_nodes,
+    resource_demands,
 )
 
 __all__ = [
@@ -102,14 +103,6 @@ def _directly_reachable(src: _Node, dst: _Node) -> bool:
     return not (src.tunneled or dst.tunneled)
 
 
-def _demands(opts: dict[str, Any]) -> dict[str, float]:
-    demands = {str(k): float(v) for k, v in (opts.get("resources") or {}).items()}
-    demands["CPU"] = float(opts.get("num_cpus", 1) or 0)
-    demands["GPU"] = float(opts.get("num_gpus", 0) or 0)
-    demands["memory"] = float(opts.get("memory", 0) or 0)
-    return {k: v for k, v in demands.items() if v > 0}
-
-
 def _fits(node: _Node, demands: dict[str, float], labels: dict[str, str]) -> bool:
     if any(node.resources.get(k, 0.0) < v for k, v in demands.items()):
         return False
@@ -142,7 +135,7 @@ def _candidates(opts: dict[str, Any], nodes: dict[str, _Node]) -> list[str] | No
         strategy, NodeAffinitySchedulingStrategy
     ):
         return None
-    demands = _demands(opts)
+    demands = resource_demands(opts)
     labels = {str(k): str(v) for k, v in (opts.get("label_selector") or {}).items()}
     return [n.node_id for n in nodes.values() if _fits(n, demands, labels)]
 
