@@ -36,7 +36,9 @@ def _counter_script() -> dict:
         ]
         last = {"name": "submit_result", "arguments": {"result": text}}
         calls.append(last if counter == 10 else {"name": "finish_turn", "arguments": {}})
-        steps.append({"tool_calls": calls, "usage": {"prompt_tokens": 200, "completion_tokens": 20}})
+        steps.append(
+            {"tool_calls": calls, "usage": {"prompt_tokens": 200, "completion_tokens": 20}}
+        )
     steps.append(
         {
             "tool_calls": [{"name": "submit_result", "arguments": {"result": "counter = 10"}}],
@@ -53,8 +55,19 @@ def _start_fake_server(tmp_path: Path, env: dict[str, str]) -> tuple[subprocess.
     url_file, record = tmp_path / "url", tmp_path / "requests.jsonl"
     log = (tmp_path / "fake-server.out").open("w")
     proc = subprocess.Popen(
-        [CHIA, "llm", "fake-server", "--script", str(script), "--url-file", str(url_file)]
-        + ["--record", str(record), "--api-key-env", KEY_VAR],
+        [
+            CHIA,
+            "llm",
+            "fake-server",
+            "--script",
+            str(script),
+            "--url-file",
+            str(url_file),
+            "--record",
+            str(record),
+            "--api-key-env",
+            KEY_VAR,
+        ],
         stdout=log,
         stderr=subprocess.STDOUT,
         env=env,

@@ -57,7 +57,9 @@ def _transport(spec: McpServerSpec, workdir: Path | None) -> Any:
     # "python" means the interpreter chia runs on, so examples work inside a venv.
     command = sys.executable if spec.command in _PYTHON else spec.command
     env = {**get_default_environment(), **spec.env}
-    return StdioTransport(command, list(spec.args), env=env, cwd=str(workdir) if workdir else None)
+    # keep_alive=False: the server process ends with the client session, not later.
+    cwd = str(workdir) if workdir else None
+    return StdioTransport(command, list(spec.args), env=env, cwd=cwd, keep_alive=False)
 
 
 def _result_text(result: Any) -> str:

@@ -11,6 +11,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 from types import FrameType
 
+from pydantic import ValidationError
+
 from chia.agent.factory import check_lm, lm_override
 from chia.campaign import (
     LMSettings,
@@ -149,8 +151,9 @@ def _model_override(request: SpawnRequest, loaded: LoadedCampaign) -> LMSettings
             base_url=request.llm_base_url,
             api_key_env=request.llm_api_key_env,
         )
-    except ValueError as exc:  # pydantic: e.g. a bad variable name
-        raise ChiaUsageError(f"--model {request.model}: {exc}") from None
+    except ValidationError as exc:  # e.g. --llm-api-key-env is not a variable name
+        problems = "; ".join(f"{e['loc'][-1]}: {e['msg']}" for e in exc.errors())
+        raise ChiaUsageError(f"--model {request.model}: {problems}") from None
 
 
 def _placement(launch: SiteLaunch, launcher: Launcher) -> Placement:
