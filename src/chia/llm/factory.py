@@ -96,7 +96,12 @@ def make_llm(
         raise LLMConfigError(
             f"unknown lm provider {provider!r}; known: {', '.join(known_providers())}"
         )
-    from chia.llm.openai_compatible import OpenAICompatibleLLM
+    try:
+        from chia.llm.openai_compatible import OpenAICompatibleLLM
+    except ImportError as exc:
+        raise LLMConfigError(
+            f"lm provider {provider!r} needs the LLM extras: pip install 'chia[llm]' ({exc})"
+        ) from None
 
     config = LLMConfig.resolve(
         provider, model, base_url=base_url, api_key_env=api_key_env, settings=settings
