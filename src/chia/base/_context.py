@@ -27,7 +27,7 @@ class DispatchContext:
     Attributes:
         bypass_key: Identity and version of the bypass state (workers cache the decode).
         bypass_state: ``Bypass.get_state()`` pickled with cloudpickle, or None.
-        collector: ``(name, namespace)`` of the profile collector actor, or None.
+        collector: ``(name, namespace, actor id)`` of the profile collector, or None.
         caller: Function name of the dispatching task (``"driver"`` outside a task).
         caller_task: Ray task id of the dispatching task ("" outside a task).
         tag: The call's ``_chia_tag``.
@@ -36,7 +36,7 @@ class DispatchContext:
 
     bypass_key: str = ""
     bypass_state: bytes | None = None
-    collector: tuple[str, str] | None = None
+    collector: tuple[str, str, str] | None = None
     caller: str = "driver"
     caller_task: str = ""
     tag: str | None = None

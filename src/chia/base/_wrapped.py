@@ -186,7 +186,7 @@ def _dispatch_full(
     tag: str | None,
     parent: DispatchContext | None,
     bypass: Any,
-    collector: tuple[str, str] | None,
+    collector: tuple[str, str, str] | None,
     proxy: bool,
 ) -> Any:
     name = wrapped._name

@@ -48,9 +48,10 @@ def _register() -> None:
     site.register(app)
     demo.register(app)
     dashboard.register(app)
-    from chia.cli import kv
+    from chia.cli import kv, trace
 
     app.add_typer(kv.app, name="kv")
+    trace.register(app)
 
 
 _register()

@@ -36,8 +36,8 @@ __all__ = [
 ]
 
 COLLECTOR_NAME = "chia_profile_collector"
-_driver_collector: tuple[str, str] | None = None
-_handles: dict[tuple[str, str], Any] = {}
+_driver_collector: tuple[str, str, str] | None = None
+_handles: dict[tuple[str, str, str], Any] = {}
 _handles_lock = threading.Lock()
 
 
@@ -104,7 +104,7 @@ def start_collector(path: str = "chia-profile.jsonl", namespace: str | None = No
             scheduling_strategy=pinned_to(head_node_id()),
         ).remote(str(Path(path).resolve()))
     ray.get(handle.path.remote())  # ready before the first record
-    _driver_collector = (COLLECTOR_NAME, ns)
+    _driver_collector = (COLLECTOR_NAME, ns, handle._actor_id.hex())
     return handle
 
 
@@ -118,8 +118,6 @@ def stop_collector(namespace: str | None = None) -> str | None:
         return None
     path = str(ray.get(handle.close.remote()))
     kill_named_actor(COLLECTOR_NAME, ns)
-    with _handles_lock:
-        _handles.pop((COLLECTOR_NAME, ns), None)
     return path
 
 
@@ -128,21 +126,28 @@ def get_collector(namespace: str | None = None) -> Any | None:
     return get_named_actor(COLLECTOR_NAME, namespace or CHIA_NAMESPACE)
 
 
-def active_collector() -> tuple[str, str] | None:
-    """``(name, namespace)`` of the collector this dispatch should report to, if any."""
+def active_collector() -> tuple[str, str, str] | None:
+    """``(name, namespace, actor id)`` of the collector this dispatch reports to, if any.
+
+    The actor id makes every collector distinct, so a worker never keeps sending records
+    to a collector that was stopped and replaced.
+    """
     ctx = _context.current()
     if ctx is not None:
         return ctx.collector
     return _driver_collector
 
 
-def _handle(ident: tuple[str, str]) -> Any | None:
+def _handle(ident: tuple[str, str, str]) -> Any | None:
     with _handles_lock:
         handle = _handles.get(ident)
         if handle is None:
-            handle = get_named_actor(*ident)
-            if handle is not None:
-                _handles[ident] = handle
+            handle = get_named_actor(ident[0], ident[1])
+            if handle is None or handle._actor_id.hex() != ident[2]:
+                return None
+            if len(_handles) > 8:
+                _handles.clear()
+            _handles[ident] = handle
         return handle
 
 

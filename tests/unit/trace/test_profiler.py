@@ -1,0 +1,95 @@
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import ray
+
+from chia.base import bypass as bypass_mod
+from chia.base.bypass import Bypass
+from chia.base.cache import start_cache, stop_cache
+from chia.base.ChiaFunction import ChiaFunction, get
+from chia.trace.profiler import active_collector, get_collector, start_collector, stop_collector
+from chia.trace.records import read_records
+
+pytestmark = pytest.mark.timeout(60)
+
+
+@ChiaFunction(num_cpus=0.1)
+def leaf(x: int) -> int:
+    return x * 2
+
+
+@ChiaFunction(num_cpus=0.1)
+def parent(x: int) -> int:
+    return get(leaf.chia_remote(x)) + get(leaf.chia_remote(x + 1))
+
+
+@ChiaFunction(num_cpus=0.1, max_retries=0)
+def broken() -> None:
+    raise ValueError("bad")
+
+
+@pytest.fixture
+def collector(ray_local: None, tmp_path: Path) -> Iterator[Path]:
+    path = tmp_path / "profile.jsonl"
+    start_collector(str(path))
+    yield path
+    stop_collector()
+    stop_cache()
+    bypass_mod._active = None
+
+
+def wait_records(path: Path, count: int) -> list:  # type: ignore[type-arg]
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline:
+        records = read_records(path) if path.exists() else []
+        if len(records) >= count:
+            return records
+        time.sleep(0.05)
+    raise AssertionError(f"expected {count} records in {path}")
+
+
+def test_records_every_dispatch_with_caller_edges(collector: Path) -> None:
+    assert active_collector() is not None
+    assert get(parent.chia_remote(1)) == 2 + 4
+    records = wait_records(collector, 3)
+    by_fn = {r.function: r for r in records}
+    assert by_fn["parent"].caller == "driver"
+    leaves = [r for r in records if r.function == "leaf"]
+    assert len(leaves) == 2
+    assert all(r.caller == "parent" and r.caller_task == by_fn["parent"].task_id for r in leaves)
+    node = ray.get_runtime_context().get_node_id()
+    assert all(r.node_id == node and r.worker_id and r.end >= r.start for r in records)
+    assert by_fn["parent"].start <= min(r.start for r in leaves)
+
+
+def test_records_bypassed_cached_and_failed(collector: Path, tmp_path: Path) -> None:
+    config = tmp_path / "flow.yaml"
+    config.write_text(
+        "bypass:\n  leaf: {bypass: true, tags: ['fake']}\n"
+        "cache:\n  leaf: {cache: true, tags: ['keep']}\n"
+    )
+    start_cache(1, str(tmp_path / "cache"), units="MB", yaml_path=str(config))
+    bp = Bypass(str(config))
+    bp.set_provider("leaf", lambda tag, data, x: -x)
+    assert get(leaf.chia_remote(3, _chia_tag="fake")) == -3
+    assert get(leaf.chia_remote(3, _chia_tag="keep")) == 6
+    with pytest.raises(ValueError):
+        get(broken.chia_remote())
+    records = {(r.function, r.tag): r for r in wait_records(collector, 3)}
+    assert records[("leaf", "fake")].bypassed and not records[("leaf", "fake")].cached
+    assert records[("leaf", "keep")].cached and not records[("leaf", "keep")].bypassed
+    failed = records[("broken", None)]
+    assert not failed.ok and "ValueError: bad" in (failed.error or "")
+
+
+def test_stop_turns_profiling_off(collector: Path) -> None:
+    assert stop_collector() == str(collector)
+    assert get_collector() is None and active_collector() is None
+    get(leaf.chia_remote(1))
+    time.sleep(0.3)
+    assert not collector.exists() or read_records(collector) == []
+    assert stop_collector() is None
