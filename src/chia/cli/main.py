@@ -48,6 +48,9 @@ def _register() -> None:
     site.register(app)
     demo.register(app)
     dashboard.register(app)
+    from chia.cli import cluster
+
+    cluster.register(app)
     from chia.cli import kv, trace
 
     app.add_typer(kv.app, name="kv")

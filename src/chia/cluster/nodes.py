@@ -1,0 +1,244 @@
+"""The commands that start, probe and stop one Ray node (head or logical worker).
+
+Each node is one ``ray start --block`` in its own session (``setsid``) with its own
+``--temp-dir`` and free ports, so several nodes share a machine and ``chia down`` can stop
+exactly this cluster's processes: SIGTERM to the node's leader (Ray drains and stops its
+children), then SIGKILL to whatever is left of its process group. Never ``ray stop``,
+which would stop every Ray instance on the machine.
+"""
+
+from __future__ import annotations
+
+import json
+import shlex
+import socket
+import sys
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from chia.cluster.config import ClusterConfig, Machine
+from chia.cluster.containers import container_name, run_argv, stop_argv
+from chia.cluster.plan import WorkerPlacement
+from chia.cluster.raytoken import node_env
+
+__all__ = [
+    "READY_MARK",
+    "NodeLaunch",
+    "alive_script",
+    "free_port",
+    "head_launch",
+    "ready_script",
+    "resource_args",
+    "stop_script",
+    "worker_launch",
+]
+
+#: What ``ray start`` prints once the node has joined.
+READY_MARK = "Ray runtime started"
+_BUILTIN = {"CPU": "--num-cpus", "GPU": "--num-gpus", "memory": "--memory"}
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    """A TCP port that was free on ``host`` a moment ago."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((host, 0))
+        return int(sock.getsockname()[1])
+
+
+def _num(value: float) -> str:
+    return str(int(value)) if float(value).is_integer() else str(value)
+
+
+def resource_args(resources: Mapping[str, float]) -> list[str]:
+    """``--num-cpus/--num-gpus/--memory`` plus ``--resources '{custom}'``."""
+    argv: list[str] = []
+    for key, flag in _BUILTIN.items():
+        if key in resources:
+            argv += [flag, _num(resources[key])]
+    custom = {k: v for k, v in resources.items() if k not in _BUILTIN}
+    if custom:
+        argv += ["--resources", json.dumps(custom, separators=(",", ":"))]
+    return argv
+
+
+def ray_executable(config: ClusterConfig, machine: Machine) -> str:
+    """The machine's ray: its own setting, the provider's, else the one beside our Python."""
+    return (
+        machine.ray_command
+        or config.provider.ray_command
+        or str(Path(sys.executable).parent / "ray")
+    )
+
+
+def _agent_ports() -> list[str]:
+    # These default to fixed numbers in Ray; two nodes on one machine would collide.
+    return [
+        "--dashboard-agent-listen-port",
+        str(free_port()),
+        "--dashboard-agent-grpc-port",
+        str(free_port()),
+        "--runtime-env-agent-port",
+        str(free_port()),
+        "--metrics-export-port",
+        str(free_port()),
+    ]
+
+
+@dataclass(frozen=True)
+class NodeLaunch:
+    """Everything needed to start one Ray node on its machine."""
+
+    name: str
+    machine: Machine
+    temp_dir: str
+    main: list[str]
+    setup: list[str] = field(default_factory=list)
+    stop_extra: list[str] | None = None
+    container: str | None = None
+    node_type: str | None = None  # None: the head
+    env: dict[str, str] = field(default_factory=dict)
+
+    def start_script(self) -> str:
+        """Shell script that runs setup, starts the node detached, and prints its pid."""
+        temp = shlex.quote(self.temp_dir)
+        lines = ["set -e", f"mkdir -p {temp}", f"cd {temp}"]
+        if self.setup:
+            setup = " && ".join(self.setup)
+            lines.append(f"( {setup} ) >> {temp}/setup.log 2>&1")
+        env = [f"{k}={v}" for k, v in self.env.items()]
+        command = shlex.join(["env", *env, *self.main] if env else self.main)
+        lines.append(f"setsid nohup {command} > {temp}/node.log 2>&1 < /dev/null &")
+        lines.append("echo $!")
+        return "\n".join(lines)
+
+
+def head_launch(config: ClusterConfig, machine: Machine, gcs_port: int) -> NodeLaunch:
+    """The head node: GCS on ``gcs_port``, dashboard and client server on free ports."""
+    temp_dir = f"{config.provider.temp_root}/{config.cluster_name}/_head"
+    main = [
+        ray_executable(config, machine),
+        "start",
+        "--head",
+        "--block",
+        "--node-ip-address",
+        machine.ip,
+        "--port",
+        str(gcs_port),
+        "--temp-dir",
+        temp_dir,
+        *resource_args(config.head_resources),
+        "--include-dashboard",
+        "true",
+        "--dashboard-host",
+        machine.ip,
+        "--dashboard-port",
+        str(free_port()),
+        "--ray-client-server-port",
+        str(free_port()),
+        *_agent_ports(),
+        "--disable-usage-stats",
+        *config.head_ray_args,
+    ]
+    setup = [*config.setup_commands, *config.head_setup_commands]
+    return NodeLaunch(
+        name="head",
+        machine=machine,
+        temp_dir=temp_dir,
+        main=main,
+        setup=setup,
+        env=node_env(config),
+    )
+
+
+def worker_launch(
+    config: ClusterConfig, placement: WorkerPlacement, gcs_address: str
+) -> NodeLaunch:
+    """A logical worker: ``ray start --address gcs_address`` with its type's resources."""
+    machine = placement.machine
+    temp_dir = f"{config.provider.temp_root}/{config.cluster_name}/{placement.name}"
+    spec = placement.spec
+    command = [
+        spec.container.ray_command if spec.container else ray_executable(config, machine),
+        "start",
+        "--block",
+        "--address",
+        gcs_address,
+        "--node-ip-address",
+        machine.ip,
+        "--temp-dir",
+        temp_dir,
+        *resource_args({"CPU": spec.cpus, **spec.resources}),
+        *_agent_ports(),
+        "--disable-usage-stats",
+        *config.worker_ray_args,
+    ]
+    setup = [*config.setup_commands, *config.worker_setup_commands, *spec.setup_commands]
+    if spec.container is None:
+        return NodeLaunch(
+            placement.name,
+            machine,
+            temp_dir,
+            command,
+            setup,
+            node_type=placement.node_type,
+            env=node_env(config),
+        )
+    name = container_name(config.cluster_name, placement.name)
+    env = {"CHIA_CLUSTER": config.cluster_name, "CHIA_WORKER": placement.name}
+    node_dir = f"{config.provider.temp_root}/{config.cluster_name}"
+    main = run_argv(
+        spec.container, name, command, setup, {**env, **node_env(config)}, {node_dir: node_dir}
+    )
+    return NodeLaunch(
+        placement.name,
+        machine,
+        temp_dir,
+        main,
+        setup=[],
+        stop_extra=stop_argv(spec.container, name),
+        container=name,
+        node_type=placement.node_type,
+    )
+
+
+def ready_script(temp_dir: str, pid: int) -> str:
+    """Prints READY once the node joined, WAIT while starting, DEAD (and its log) if gone."""
+    log = shlex.quote(f"{temp_dir}/node.log")
+    return (
+        f"if grep -q {shlex.quote(READY_MARK)} {log} 2>/dev/null; then echo READY; "
+        f"elif kill -0 {pid} 2>/dev/null; then echo WAIT; "
+        f"else echo DEAD; tail -n 15 {log} 2>/dev/null; fi"
+    )
+
+
+def alive_script(temp_dir: str, pid: int) -> str:
+    """Prints ALIVE if ``pid`` still runs this node (its command line names the temp dir)."""
+    return (
+        f"if kill -0 {pid} 2>/dev/null && tr '\\0' ' ' < /proc/{pid}/cmdline | "
+        f"grep -qF {shlex.quote(temp_dir)}; then echo ALIVE; else echo GONE; fi"
+    )
+
+
+def stop_script(
+    pid: int, temp_dir: str, grace_s: float = 20.0, extra: list[str] | None = None
+) -> str:
+    """SIGTERM the node's leader, wait ``grace_s``, then SIGKILL its whole process group."""
+    ticks = max(1, int(grace_s / 0.1))
+    lines = []
+    if extra:
+        lines.append(f"{shlex.join(extra)} >/dev/null 2>&1 || true")
+    lines += [
+        f"if tr '\\0' ' ' < /proc/{pid}/cmdline 2>/dev/null | grep -qF {shlex.quote(temp_dir)};"
+        " then",
+        f"  kill -TERM {pid} 2>/dev/null || true; i=0",
+        f"  while kill -0 {pid} 2>/dev/null && [ $i -lt {ticks} ]; do sleep 0.1; i=$((i+1)); done",
+        f"  kill -KILL -- -{pid} 2>/dev/null || true",
+        "fi",
+        # Leftovers whose leader already died: every process naming this node's temp dir.
+        f"for p in $(grep -lsF {shlex.quote(temp_dir)} /proc/[0-9]*/cmdline | cut -d/ -f3); do",
+        '  [ "$p" != $$ ] && [ "$p" != $PPID ] && kill -KILL "$p" 2>/dev/null',
+        "done",
+        "echo STOPPED",
+    ]
+    return "\n".join(lines)
