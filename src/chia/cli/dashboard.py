@@ -69,16 +69,16 @@ def dashboard(
         return
     if local is not None:
         raise ChiaUsageError("--local and --system exclude each other (see --mirror-dir)")
-    from chia.dashboard.launcher import MirrorSettings, mirrored_sites, parse_systems
+    from chia.dashboard.launcher import MirrorSettings, mirrored_sites, site_remotes
 
-    profiles = parse_systems(system, remote_host=remote_host, remote_run_root=remote_run_root)
+    remotes = site_remotes(system, remote_host=remote_host, remote_run_root=remote_run_root)
     settings = MirrorSettings(
         mirror_root=mirror_dir.expanduser().resolve(),
         interval_s=interval_s,
         ssh_config=ssh_config,
         control_dir=control_dir,
     )
-    with mirrored_sites(run_id, profiles, settings, say=say):
+    with mirrored_sites(run_id, remotes, settings, say=say):
         serve_in_foreground(settings.mirror_root, run_id, port=port, host=host, say=say)
 
 
