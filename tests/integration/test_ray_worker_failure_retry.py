@@ -19,7 +19,7 @@ def synthesize(marker: str) -> str:
     node = ray.get_runtime_context().get_node_id()
     with open(marker, "a") as handle:
         handle.write(node + "\n")
-    if open(marker).read().count("\n") == 1:
+    if Path(marker).read_text().count("\n") == 1:
         time.sleep(60)  # the first attempt is still running when its machine is lost
     return node
 
