@@ -16,6 +16,7 @@ agent's status.
 from __future__ import annotations
 
 import json
+import time
 from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
@@ -149,6 +150,7 @@ class LLMPolicy:
     async def _complete(
         self, messages: list[ChatMessage], tools: list[ToolSpec]
     ) -> Completion | None:
+        started = time.monotonic()
         try:
             completion = await self.model.complete(messages, tools)
         except LLMCallError as exc:
@@ -156,7 +158,7 @@ class LLMPolicy:
                 LLMCall,
                 provider=self.model.provider,
                 model=self.model.model,
-                latency_s=0.0,
+                latency_s=round(time.monotonic() - started, 6),
                 success=False,
                 error=str(exc),
             )

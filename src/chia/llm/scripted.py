@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import asyncio
 import re
+import time
 from collections.abc import Sequence
 from typing import Any
 
 from chia.base.llm_call import LLMCallBase, QueryResult
 from chia.llm.chat import ChatMessage, Completion, ToolSpec
 from chia.llm.errors import LLMCallError, LLMConfigError
-from chia.llm.script import Script, ScriptPlayer
+from chia.llm.script import Script, ScriptPlayer, ScriptStep
 
 __all__ = ["ScriptedLLM"]
 
@@ -77,20 +78,42 @@ class ScriptedLLM(LLMCallBase):
         Raises:
             LLMCallError: For a scripted error step, or a script that ran out.
         """
+        step = self._next_step()
+        if step is not None and step.delay_s:
+            await asyncio.sleep(step.delay_s)
+        return self._reply(messages, step)
+
+    def complete_sync(
+        self, messages: Sequence[ChatMessage], tools: Sequence[ToolSpec] = ()
+    ) -> Completion:
+        """Blocking :meth:`complete`, for callers with or without an event loop.
+
+        Raises:
+            LLMCallError: For a scripted error step, or a script that ran out.
+        """
+        step = self._next_step()
+        if step is not None and step.delay_s:
+            time.sleep(step.delay_s)
+        return self._reply(messages, step)
+
+    def _next_step(self) -> ScriptStep | None:
         if self._player is None:
-            last = next((m.content for m in reversed(messages) if m.role == "user"), "")
-            counter = min(self.next_counter(last), self.target)
-            return Completion(content=self.message.format(counter=counter), model=self.model)
+            return None
         step = self._player.next_step()
         if step is None:
             raise LLMCallError(
                 f"scripted model: the script ran out after {self._player.played - 1} replies"
             )
-        if step.delay_s:
-            await asyncio.sleep(step.delay_s)
+        return step
+
+    def _reply(self, messages: Sequence[ChatMessage], step: ScriptStep | None) -> Completion:
+        if step is None:  # no script: the counter game
+            last = next((m.content for m in reversed(messages) if m.role == "user"), "")
+            counter = min(self.next_counter(last), self.target)
+            return Completion(content=self.message.format(counter=counter), model=self.model)
         if step.status != 200:
             raise LLMCallError(f"scripted model: HTTP {step.status}: {step.error}")
-        base = self._player.played
+        base = self._player.played if self._player else 0
         return Completion(
             content=step.content,
             tool_calls=[
@@ -105,7 +128,7 @@ class ScriptedLLM(LLMCallBase):
         """Answer one prompt (tools are not called by the offline model)."""
         messages = [ChatMessage.system(self.system_message), ChatMessage.user(user_message)]
         try:
-            reply = asyncio.run(self.complete(messages))
+            reply = self.complete_sync(messages)
         except LLMCallError as exc:
             return QueryResult("", 1, str(exc), "", success=False)
         transcript = "\n".join(

@@ -41,3 +41,8 @@ def test_prompt_reports_failures_as_results():
     llm = make_llm("scripted", "s", script=[{"status": 500, "error": "down"}])
     result = llm.prompt("hi")
     assert not result.success and result.returncode == 1 and "down" in result.stderr
+
+
+async def test_prompt_works_inside_a_running_event_loop():
+    llm = make_llm("scripted", "s", script=[{"content": "fine", "delay_s": 0.01}])
+    assert llm.prompt("hi").result == "fine"
