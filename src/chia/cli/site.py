@@ -69,6 +69,14 @@ def spawn_site(
         "--llm-api-key-env",
         help="With --model: NAME of the variable holding the key (default: the provider's).",
     ),
+    ray_address: str | None = typer.Option(
+        None, "--ray-address", help="Ray cluster for --launcher ray: host:port or cluster YAML."
+    ),
+    ray_resources: str | None = typer.Option(
+        None,
+        "--ray-resources",
+        help='Ray resources per agent, JSON: {"agent-a": {"fpga": 1}, "*": {"CPU": 0}}.',
+    ),
 ) -> None:
     """Launch one site's slice of a campaign and wait until every agent of it stops.
 
@@ -96,10 +104,28 @@ def spawn_site(
             model=model,
             llm_base_url=llm_base_url,
             llm_api_key_env=llm_api_key_env,
+            ray_address=ray_address,
+            ray_resources=_ray_resources(ray_resources),
         ),
         say=lambda text: console.print(text, markup=False),
     )
     raise typer.Exit(code)
+
+
+def _ray_resources(text: str | None) -> dict[str, dict[str, float]] | None:
+    import json
+
+    from chia.errors import ChiaUsageError
+
+    if text is None:
+        return None
+    try:
+        value = json.loads(text)
+        return {str(a): {str(k): float(v) for k, v in r.items()} for a, r in value.items()}
+    except (ValueError, AttributeError, TypeError) as exc:
+        raise ChiaUsageError(
+            f"--ray-resources: expected {{agent: {{resource: amount}}}}: {exc}"
+        ) from None
 
 
 def bootstrap(

@@ -46,6 +46,10 @@ class SiteLaunch(BaseModel):
     site_dir: Path
     startup_timeout_s: float = Field(gt=0)
     bootstrap: bool = Field(description="Send the kickoff if this site hosts initial_agent.")
+    ray_address: str | None = Field(None, description="Ray cluster of the ray launcher.")
+    ray_resources: dict[str, dict[str, float]] = Field(
+        default_factory=dict, description="Ray resources per agent ('*': every agent)."
+    )
     lm: LMSettings | None = Field(
         None, description="Model settings overriding the campaign's (spawn-site --model)."
     )

@@ -173,10 +173,12 @@ def make_launcher(launch: SiteLaunch, profile: SystemProfile, env: Mapping[str, 
     """Build the launcher the launch names.
 
     Raises:
-        ChiaUsageError: For the ``ray`` launcher, which needs a Ray cluster (``chia up``).
+        ChiaUsageError: For the ``ray`` launcher without a Ray address.
     """
     if launch.launcher == "local":
         return LocalLauncher(launch, env)
     if launch.launcher == "mpiexec":
         return MpiexecLauncher(launch, env, profile)
-    raise ChiaUsageError("the ray launcher needs a Ray cluster raised with `chia up`")
+    from chia.site.ray_launcher import RayLauncher
+
+    return RayLauncher(launch, env)

@@ -67,6 +67,8 @@ class SpawnRequest:
     model: str | None = None
     llm_base_url: str | None = None
     llm_api_key_env: str | None = None
+    ray_address: str | None = None
+    ray_resources: dict[str, dict[str, float]] | None = None
 
 
 def exchange_settings(
@@ -129,6 +131,8 @@ def prepare_site(request: SpawnRequest) -> tuple[SiteLaunch, SystemProfile, Load
         bootstrap=request.bootstrap,
         agents_per_process=request.agents_per_process,
         lm=lm,
+        ray_address=request.ray_address,
+        ray_resources=request.ray_resources or {},
     )
     launch.write()
     return launch, profile, loaded
