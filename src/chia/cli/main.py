@@ -48,6 +48,9 @@ def _register() -> None:
     site.register(app)
     demo.register(app)
     dashboard.register(app)
+    from chia.cli import relay
+
+    app.add_typer(relay.app, name="relay")
     from chia.cli import cluster
 
     cluster.register(app)
