@@ -28,6 +28,7 @@ from chia.llm.chat import ChatMessage, Completion, ToolCallRequest, ToolSpec
 from chia.llm.errors import LLMCallError, LLMConfigError
 from chia.llm.reasoning import drop_sampling_knobs, is_reasoning_model
 from chia.llm.settings import LLMConfig, read_api_key, redact
+from chia.llm.tool_loop import is_mcp_tool, prompt_with_mcp_tools
 
 __all__ = ["OpenAICompatibleLLM"]
 
@@ -208,11 +209,14 @@ class OpenAICompatibleLLM(LLMCallBase):
         Args:
             user_message: The user's message.
             tools: Python callables the model may call, by their ``__name__``; the first
-                line of the docstring describes each and its keyword arguments.
+                line of the docstring describes each and its keyword arguments. ChiaTools
+                (or MCP URLs) are called over MCP instead (:mod:`chia.llm.tool_loop`).
 
         Returns:
             The final text, a JSON-lines transcript, and success or the redacted error.
         """
+        if tools and any(is_mcp_tool(t) for t in tools):  # ChiaTools: over MCP
+            return prompt_with_mcp_tools(self, self.system_message, user_message, tools)
         functions = {t.__name__: t for t in tools or () if callable(t)}
         specs = [_callable_spec(f) for f in functions.values()]
         messages = [ChatMessage.system(self.system_message)] if self.system_message else []
