@@ -10,6 +10,7 @@ from __future__ import annotations
 import http.server
 import json
 import os
+import socket
 import subprocess
 import sys
 import threading
@@ -103,6 +104,7 @@ def test_four_terminal_walkthrough(tmp_path, model_endpoint):
                 assert started.returncode == 0, started.stdout + started.stderr
                 assert "relay aurora:" in started.stdout
                 host, port = (aurora_root / "relay-host-aurora").read_text().split()
+                assert host == socket.gethostname()
                 # A compute node reads the host file and calls the model through the relay.
                 with urllib.request.urlopen(f"http://127.0.0.1:{port}/v1/models") as reply:
                     assert json.load(reply)["data"][0]["id"] == "laptop-model"
