@@ -33,6 +33,17 @@ from chia.llm.errors import LLMCallError
 __all__ = ["LLMPolicy", "TurnEnd"]
 
 _HISTORY = 10
+_ACTION_CHARS = 300
+
+
+def _summary(action: Action) -> dict[str, Any]:
+    """An action for the next turns' state, long texts clipped."""
+    summary = action.model_dump()
+    for key in ("content", "result"):
+        text = summary.get(key)
+        if isinstance(text, str) and len(text) > _ACTION_CHARS:
+            summary[key] = text[:_ACTION_CHARS] + "..."
+    return summary
 
 
 class _NullSink:
@@ -144,7 +155,7 @@ class LLMPolicy:
         self.last_turn = end
         if not any(a.action in ("finish_turn", "submit_result") for a in actions):
             actions.append(FinishTurn(reason=end.reason))
-        self._actions.extend(a.model_dump(exclude={"content"}) for a in actions)
+        self._actions.extend(_summary(a) for a in actions)
         return actions
 
     async def _complete(

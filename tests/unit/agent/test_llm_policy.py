@@ -165,3 +165,10 @@ async def test_recursion_limit_comes_from_the_profile(limit):
     policy, _, _ = _policy([{"tool_calls": [_send(f"m{i}")]} for i in range(5)], prompts)
     await policy.decide(_state())
     assert policy.last_turn.calls == limit
+
+
+async def test_recent_actions_clip_long_content():
+    policy, _, _ = _policy([{"tool_calls": [_send("y" * 1000), {"name": "finish_turn"}]}])
+    await policy.decide(_state())
+    sent = json.loads(policy.messages(_state())[1].content)["recent_actions"][0]
+    assert sent["content"] == "y" * 300 + "..."
