@@ -13,8 +13,21 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
+from typing import Any
 
-__all__ = ["CTX_KWARG", "DispatchContext", "activated", "current", "in_task"]
+import ray
+
+__all__ = [
+    "CTX_KWARG",
+    "DispatchContext",
+    "TaskFrame",
+    "activated",
+    "current",
+    "current_frame",
+    "in_task",
+    "pop",
+    "push",
+]
 
 CTX_KWARG = "_chia_ctx"
 """Keyword under which a dispatch passes its context to the remote runner."""
@@ -47,11 +60,23 @@ class DispatchContext:
         return replace(self, tag=tag, cached=cached)
 
 
-@dataclass
-class _TaskFrame:
-    context: DispatchContext | None
-    function: str
-    task_id: str
+class TaskFrame:
+    """The chia task running in a thread: its context, name, id and spawned children."""
+
+    __slots__ = ("_task_id", "context", "function", "procs")
+
+    def __init__(self, context: DispatchContext | None, function: str) -> None:
+        self.context = context
+        self.function = function
+        self.procs: list[Any] = []
+        self._task_id: str | None = None
+
+    @property
+    def task_id(self) -> str:
+        """The Ray task id (looked up on first use, from the task's own thread)."""
+        if self._task_id is None:
+            self._task_id = ray.get_runtime_context().get_task_id() or ""
+        return self._task_id
 
 
 _local = threading.local()
@@ -59,22 +84,39 @@ _local = threading.local()
 
 def current() -> DispatchContext | None:
     """Return the context of the task running in this thread, if it carried one."""
-    frame: _TaskFrame | None = getattr(_local, "frame", None)
+    frame: TaskFrame | None = getattr(_local, "frame", None)
     return frame.context if frame is not None else None
+
+
+def current_frame() -> TaskFrame | None:
+    """Return the frame of the chia task running in this thread, if any."""
+    return getattr(_local, "frame", None)
 
 
 def in_task() -> tuple[str, str] | None:
     """Return ``(function, task_id)`` of the chia task running in this thread, if any."""
-    frame: _TaskFrame | None = getattr(_local, "frame", None)
+    frame: TaskFrame | None = getattr(_local, "frame", None)
     return (frame.function, frame.task_id) if frame is not None else None
 
 
+def push(context: DispatchContext | None, function: str) -> tuple[TaskFrame, TaskFrame | None]:
+    """Enter a task in this thread; return its frame and the one to restore with ``pop``."""
+    previous: TaskFrame | None = getattr(_local, "frame", None)
+    frame = TaskFrame(context, function)
+    _local.frame = frame
+    return frame, previous
+
+
+def pop(previous: TaskFrame | None) -> None:
+    """Leave the current task, restoring the frame ``push`` returned."""
+    _local.frame = previous
+
+
 @contextmanager
-def activated(context: DispatchContext | None, function: str, task_id: str) -> Iterator[None]:
-    """Install ``context`` as this thread's task context for the duration of a call."""
-    previous = getattr(_local, "frame", None)
-    _local.frame = _TaskFrame(context, function, task_id)
+def activated(context: DispatchContext | None, function: str) -> Iterator[TaskFrame]:
+    """Install ``context`` as this thread's task context for the duration of a block."""
+    frame, previous = push(context, function)
     try:
-        yield
+        yield frame
     finally:
-        _local.frame = previous
+        pop(previous)

@@ -6,8 +6,6 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-import ray
-
 from chia.base import _context, pid_registry
 from chia.base._context import CTX_KWARG, DispatchContext
 from chia.trace import profiler
@@ -25,20 +23,28 @@ def run_task(
 
     Installs ``ctx`` for nested dispatches, tracks subprocesses spawned by the task
     (killing them if it raises) and, when profiling, reports the task to the collector.
+    Kept free of context managers: it runs once per task and sits on the hot path.
     """
-    pid_registry.install_popen_hook()
-    task_id = ray.get_runtime_context().get_task_id() or ""
+    if not pid_registry.hook_installed():
+        pid_registry.install_popen_hook()
     start = time.time()
     error: str | None = None
+    frame, previous = _context.push(ctx, name)
     try:
-        with _context.activated(ctx, name, task_id), pid_registry.tracking(task_id):
-            return body()
+        result = body()
     except BaseException as exc:
         error = f"{type(exc).__name__}: {exc}"
+        if frame.procs:
+            pid_registry.task_failed(frame.task_id, frame.procs)
         raise
+    else:
+        if frame.procs:
+            pid_registry.task_finished(frame.task_id, frame.procs)
+        return result
     finally:
+        _context.pop(previous)
         if ctx is not None and ctx.collector is not None:
-            profiler.record_task(ctx, name, task_id, start, bypassed, error)
+            profiler.record_task(ctx, name, frame.task_id, start, bypassed, error)
 
 
 def make_runner(fn: Callable[..., Any], name: str) -> Callable[..., Any]:

@@ -17,6 +17,7 @@ from typing import Any, Generic, ParamSpec, TypeVar
 import ray
 
 from chia.base import _context, cache, dispatch_proxy, pid_registry
+from chia.base import bypass as bypass_mod
 from chia.base._context import CTX_KWARG, DispatchContext
 from chia.base._refs import ObjectRefCallback, get
 from chia.base._runner import bypass_task, make_runner
@@ -170,8 +171,8 @@ def _dispatch(
     if args and any(isinstance(a, ObjectRefCallback) for a in args):
         args = tuple(a.ref if isinstance(a, ObjectRefCallback) else a for a in args)
     parent = _context.current()
-    bypass = get_active_bypass()
-    collector = profiler.active_collector()
+    bypass = get_active_bypass() if parent is not None else bypass_mod._active
+    collector = profiler.active_collector() if parent is not None else profiler._driver_collector
     proxy = dispatch_proxy.should_proxy(wrapped._ray_opts)
     quiet = tag is None and parent is None and collector is None and not proxy
     if quiet and (bypass is None or not bypass.active):

@@ -49,6 +49,7 @@ __all__ = [
     "TUNNELED_RESOURCE",
     "DispatchProxy",
     "get_dispatch_proxy",
+    "reset_node_cache",
     "should_proxy",
 ]
 
@@ -71,13 +72,21 @@ _view: dict[str, _Node] = {}
 _view_at = 0.0
 _view_lock = threading.Lock()
 _my_node: str | None = None
+_on_head = False  # a process never changes node: once seen on the head, never relay
 
 
-def _nodes() -> dict[str, _Node]:
-    """The alive nodes, refreshed at most every few seconds."""
+def reset_node_cache() -> None:
+    """Forget the cached node view (call after connecting to a different cluster)."""
+    global _view, _view_at, _my_node, _on_head
+    with _view_lock:
+        _view, _view_at, _my_node, _on_head = {}, 0.0, None, False
+
+
+def _nodes(refresh: bool = False) -> dict[str, _Node]:
+    """The alive nodes, refreshed at most every few seconds (or now, if asked)."""
     global _view, _view_at
     with _view_lock:
-        if not _view or time.monotonic() - _view_at > _VIEW_TTL_S:
+        if refresh or not _view or time.monotonic() - _view_at > _VIEW_TTL_S:
             fresh = {}
             for raw in ray_nodes():
                 if not raw.get("Alive"):
@@ -149,15 +158,22 @@ def should_proxy(opts: dict[str, Any] | None = None) -> bool:
     Args:
         opts: The dispatch's Ray options (resources, scheduling strategy, ...).
     """
-    global _my_node
+    global _my_node, _on_head
+    if _on_head:
+        return False
     try:
         if _my_node is None:
             _my_node = current_node_id()
         nodes = _nodes()
+        if _my_node not in nodes:
+            nodes = _nodes(refresh=True)
         me = nodes.get(_my_node)
         if me is None:
             return True
-        if me.is_head or (not me.tunneled and not any(n.tunneled for n in nodes.values())):
+        if me.is_head:
+            _on_head = True
+            return False
+        if not me.tunneled and not any(n.tunneled for n in nodes.values()):
             return False
         candidates = _candidates(opts or {}, nodes)
         if candidates is None:

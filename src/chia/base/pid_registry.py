@@ -17,8 +17,6 @@ import os
 import signal
 import subprocess
 import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
 from types import FrameType
 from typing import Any
 
@@ -147,22 +145,24 @@ def _get_registry(create: bool = True) -> Any | None:
 
 _hook_lock = threading.Lock()
 _hook_installed = False
-_spawned = threading.local()
+
+
+def hook_installed() -> bool:
+    """True once this process's ``subprocess.Popen`` is patched."""
+    return _hook_installed
 
 
 def _on_spawn(pid: int) -> None:
     """Register a child spawned inside a chia task (never breaks the caller's Popen)."""
-    frame = _context.in_task()
+    frame = _context.current_frame()
     if frame is None:
         return
     proc = process_ref(pid)
-    own: list[ProcessRef] | None = getattr(_spawned, "procs", None)
-    if own is not None:
-        own.append(proc)
+    frame.procs.append(proc)
     try:
         registry = _get_registry()
         job = ray.get_runtime_context().get_job_id()
-        ref = registry.register.remote(frame[1], job, current_node_id(), proc)  # type: ignore[union-attr]
+        ref = registry.register.remote(frame.task_id, job, current_node_id(), proc)  # type: ignore[union-attr]
         ray.get(ref, timeout=_REGISTER_TIMEOUT_S)
     except Exception:  # registration is best effort: the child still runs
         log.warning("could not register subprocess %d with the PID registry", pid)
@@ -184,24 +184,15 @@ def install_popen_hook() -> None:
         _hook_installed = True
 
 
-@contextmanager
-def tracking(task_id: str) -> Iterator[None]:
-    """Track children spawned in this thread during a task; kill them if it raises."""
-    previous = getattr(_spawned, "procs", None)
-    procs: list[ProcessRef] = []
-    _spawned.procs = procs
-    try:
-        yield
-    except BaseException:
-        if procs:
-            terminate(procs, grace=5.0)
-            _settle(task_id, [])
-        raise
-    else:
-        if procs:
-            _settle(task_id, [p for p in procs if is_alive(p)])
-    finally:
-        _spawned.procs = previous
+def task_failed(task_id: str, procs: list[ProcessRef]) -> None:
+    """The task raised: kill the children it spawned (on this node) and forget them."""
+    terminate(procs, grace=5.0)
+    _settle(task_id, [])
+
+
+def task_finished(task_id: str, procs: list[ProcessRef]) -> None:
+    """The task returned: keep tracking only children that outlived it."""
+    _settle(task_id, [p for p in procs if is_alive(p)])
 
 
 def _settle(task_id: str, still_alive: list[ProcessRef]) -> None:

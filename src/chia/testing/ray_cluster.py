@@ -20,6 +20,8 @@ from typing import Any
 import ray
 from ray.cluster_utils import Cluster
 
+from chia.base.dispatch_proxy import reset_node_cache
+
 __all__ = ["ensure_local_ray", "local_cluster", "shutdown_ray", "worker_pythonpath"]
 
 _FAST_HEALTH_CHECKS = {
@@ -53,6 +55,7 @@ def ensure_local_ray(num_cpus: int = 2, resources: dict[str, float] | None = Non
     """Start a local Ray instance for tests unless this process is already connected."""
     if ray.is_initialized():
         return
+    reset_node_cache()
     with _worker_env():
         ray.init(
             num_cpus=num_cpus,
@@ -92,11 +95,12 @@ def local_cluster(
                 cluster.add_node(**{"num_cpus": 1, **node_args})
             cluster.wait_for_nodes()
         except BaseException:
-            cluster.shutdown()
+            cluster.shutdown()  # type: ignore[no-untyped-call]
             raise
     try:
+        reset_node_cache()
         ray.init(address=cluster.address, log_to_driver=False)
         yield cluster
     finally:
         shutdown_ray()
-        cluster.shutdown()
+        cluster.shutdown()  # type: ignore[no-untyped-call]

@@ -29,6 +29,7 @@ from chia.base._ray_util import (
 __all__ = [
     "ProfileCollectorActor",
     "active_collector",
+    "flush",
     "get_collector",
     "record_task",
     "start_collector",
@@ -61,6 +62,11 @@ class ProfileCollectorActor:
         self._file.write(json.dumps(rec, default=str) + "\n")
         self._file.flush()
         self._count += 1
+
+    def record_many(self, recs: list[dict[str, Any]]) -> None:
+        """Append a batch of records."""
+        for rec in recs:
+            self.record(rec)
 
     def count(self) -> int:
         """How many records were written by this actor."""
@@ -116,6 +122,7 @@ def stop_collector(namespace: str | None = None) -> str | None:
     handle = get_named_actor(COLLECTOR_NAME, ns)
     if handle is None:
         return None
+    time.sleep(2 * _FLUSH_INTERVAL_S)  # let workers send their last batches
     path = str(ray.get(handle.close.remote()))
     kill_named_actor(COLLECTOR_NAME, ns)
     return path
@@ -162,9 +169,6 @@ def record_task(
     """Send one finished task's record to the collector named in ``ctx`` (best effort)."""
     if ctx.collector is None:
         return
-    handle = _handle(ctx.collector)
-    if handle is None:
-        return
     runtime = ray.get_runtime_context()
     rec = {
         "function": function,
@@ -181,8 +185,48 @@ def record_task(
         "ok": error is None,
         "error": error,
     }
-    try:
-        handle.record.remote(rec)
-    except Exception:  # a dead collector must not fail the user's task
-        with _handles_lock:
-            _handles.pop(ctx.collector, None)
+    with _buffer_lock:
+        _buffer.setdefault(ctx.collector, []).append(rec)
+        full = len(_buffer[ctx.collector]) >= _BATCH
+    _ensure_flusher()
+    if full:
+        flush()
+
+
+# Records are batched per worker process: one actor call per batch instead of per task.
+_BATCH = 64
+_FLUSH_INTERVAL_S = 0.2
+_buffer: dict[tuple[str, str, str], list[dict[str, Any]]] = {}
+_buffer_lock = threading.Lock()
+_flusher: threading.Thread | None = None
+
+
+def flush() -> None:
+    """Send buffered records to their collectors now (best effort)."""
+    with _buffer_lock:
+        batches = [(ident, recs) for ident, recs in _buffer.items() if recs]
+        _buffer.clear()
+    for ident, recs in batches:
+        handle = _handle(ident)
+        if handle is None:
+            continue
+        try:
+            handle.record_many.remote(recs)
+        except Exception:  # a dead collector must not fail the user's task
+            with _handles_lock:
+                _handles.pop(ident, None)
+
+
+def _flush_forever() -> None:
+    while True:
+        time.sleep(_FLUSH_INTERVAL_S)
+        flush()
+
+
+def _ensure_flusher() -> None:
+    global _flusher
+    if _flusher is None:
+        with _buffer_lock:
+            if _flusher is None:
+                _flusher = threading.Thread(target=_flush_forever, name="chia-profile", daemon=True)
+                _flusher.start()
