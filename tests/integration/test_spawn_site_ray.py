@@ -19,8 +19,8 @@ from chia.testing.clusters import cluster_sandbox
 CHIA = str(Path(sys.executable).parent / "chia")
 
 CLUSTER = """
-cluster_name: {name}
-provider: {head_ip: 127.0.0.1, temp_root: {temp_root}}
+cluster_name: @NAME@
+provider: {head_ip: 127.0.0.1, temp_root: @TEMP_ROOT@}
 available_node_types:
   cpu:
     resources: {CPU: 1}

@@ -55,9 +55,9 @@ class ClusterSandbox:
         return {**os.environ, "CHIA_CLUSTERS_DIR": str(self.state_dir)}
 
     def write(self, text: str, filename: str = "cluster.yaml") -> Path:
-        """Write a cluster file (``{name}`` and ``{temp_root}`` are filled in)."""
+        """Write a cluster file (``@NAME@`` and ``@TEMP_ROOT@`` are filled in)."""
         path = self.workdir / filename
-        path.write_text(text.replace("{name}", self.name).replace("{temp_root}", self.temp_root))
+        path.write_text(text.replace("@NAME@", self.name).replace("@TEMP_ROOT@", self.temp_root))
         return path
 
     def chia(self, *args: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
