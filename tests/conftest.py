@@ -20,12 +20,17 @@ CHIA = str(Path(sys.executable).parent / "chia")
 def run_chia(
     *args: str, env: dict[str, str] | None = None, cwd: Path | None = None, timeout: float = 60
 ) -> subprocess.CompletedProcess[str]:
-    """Run the installed ``chia`` console script and capture its output."""
+    """Run the installed ``chia`` console script and capture its output.
+
+    ``env`` is added to this process's environment; to remove a variable, pass a full
+    environment without it (anything holding ``PATH`` is taken as complete).
+    """
+    full = env if env is not None and "PATH" in env else {**os.environ, **(env or {})}
     return subprocess.run(
         [CHIA, *args],
         capture_output=True,
         text=True,
-        env={**os.environ, **(env or {})},
+        env=full,
         cwd=cwd,
         timeout=timeout,
         stdin=subprocess.DEVNULL,

@@ -13,6 +13,12 @@ def demo(
     runs_dir: Path = typer.Option(Path("runs"), "--runs-dir", help="Where run directories go."),
     run_id: str | None = typer.Option(None, "--run-id", help="Run id (default: demo-<time>)."),
     timeout_s: float = typer.Option(300.0, "--timeout-s", min=1, help="Give up after this."),
+    model: str | None = typer.Option(
+        None,
+        "--model",
+        help="Play on a real model, provider:model (e.g. openai:gpt-5-mini); "
+        "stays offline, and says so, when its API key is not set.",
+    ),
 ) -> None:
     """Run federated-chat across two local sites (aurora, crux) and summarize it.
 
@@ -26,7 +32,11 @@ def demo(
     if run_id is not None:
         check_name(run_id, "run id")
     code = run_demo(
-        runs_dir, run_id=run_id, timeout_s=timeout_s, say=lambda t: console.print(t, markup=False)
+        runs_dir,
+        run_id=run_id,
+        timeout_s=timeout_s,
+        model=model,
+        say=lambda t: console.print(t, markup=False),
     )
     raise typer.Exit(code)
 

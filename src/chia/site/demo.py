@@ -17,6 +17,7 @@ from contextlib import ExitStack
 from datetime import datetime, timezone
 from pathlib import Path
 
+from chia.agent.factory import model_readiness
 from chia.campaign import build_plan, load_campaign
 from chia.errors import ChiaError
 from chia.events.runs import summarize_run
@@ -43,14 +44,41 @@ def _stop(procs: list[subprocess.Popen[bytes]], grace_s: float = 10.0) -> None:
             proc.wait()
 
 
+def _model_flags(model: str | None, say: Callable[[str], None]) -> list[str]:
+    """The spawn-site flags for ``--model``, or none (offline) when its key is not set.
+
+    Raises:
+        ChiaUsageError: For a malformed reference, unknown provider or placeholder.
+    """
+    if model is None:
+        say("model: offline scripted model (pass --model provider:model for a real one)")
+        return []
+    missing = model_readiness(model)
+    if missing is not None:
+        say(f"model {model}: {missing}; staying offline on the scripted model")
+        return []
+    say(f"model: {model}")
+    return ["--model", model]
+
+
 def run_demo(
     runs_dir: Path,
     *,
     run_id: str | None = None,
     timeout_s: float = 300.0,
+    model: str | None = None,
     say: Callable[[str], None] = print,
 ) -> int:
-    """Run the demo; return 0 when every site finished and the campaign completed."""
+    """Run the demo; return 0 when every site finished and the campaign completed.
+
+    Args:
+        runs_dir: Where the run directory goes.
+        run_id: The run id (default ``demo-<UTC time>``).
+        timeout_s: Give up (and stop everything) after this long.
+        model: ``provider:model`` to play on a real model when its key is set.
+        say: Where progress lines go.
+    """
+    model_flags = _model_flags(model, say)  # before anything starts: a bad ref leaves nothing
     loaded = load_campaign(DEMO_CAMPAIGN)
     run = run_id or f"demo-{datetime.now(timezone.utc):%Y%m%d-%H%M%S}"
     plan = build_plan(loaded.spec, campaign_ref=DEMO_CAMPAIGN, run_id=run)
@@ -65,6 +93,7 @@ def run_demo(
             argv += ["--site", planned.site, "--campaign", DEMO_CAMPAIGN, "--run-id", run]
             argv += ["--agents", ",".join(planned.agents), "--exchange", "http"]
             argv += ["--exchange-url", server.url, "--runs-dir", str(runs_dir), "--no-bootstrap"]
+            argv += model_flags
             say(f"site {planned.site}: {' '.join(argv[2:])}")
             procs.append(
                 subprocess.Popen(argv, stdin=subprocess.DEVNULL, preexec_fn=die_with_parent)
