@@ -93,9 +93,21 @@ class ChiaWrappedFunction(Generic[P, R]):
         """Dispatch through Ray; return an ObjectRef (or an ``ObjectRefCallback``)."""
         return _dispatch(self, args, kwargs)
 
-    def chia_remote_blocking(self, *args: P.args, **kwargs: P.kwargs) -> R:
-        """Dispatch through Ray and wait for the value (``get(chia_remote(...))``)."""
-        return get(_dispatch(self, args, kwargs))  # type: ignore[no-any-return]
+    @property
+    def chia_remote_blocking(self) -> Callable[P, R]:
+        """Dispatch through Ray and wait for the value (``get(chia_remote(...))``).
+
+        The returned callable carries the wrapped function's name, docstring and
+        signature, so it can be registered as an MCP tool
+        (``mcp.add_tool(fn.chia_remote_blocking)``) that runs with the function's own
+        resources.
+        """
+
+        @functools.wraps(self._fn)
+        def blocking(*args: P.args, **kwargs: P.kwargs) -> R:
+            return get(_dispatch(self, args, kwargs))  # type: ignore[no-any-return]
+
+        return blocking
 
     def options(self, **override: Any) -> ChiaWrappedFunction[P, R]:
         """Return a copy with ``override`` merged into the Ray options (and tag)."""

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import inspect
 import os
 
 import pytest
@@ -79,6 +80,12 @@ def test_chia_remote_runs_on_a_worker(ray_local: None) -> None:
 def test_call_remote_and_blocking(ray_local: None) -> None:
     assert get(ChiaCallRemote(add, 4, 5)) == 9
     assert add.chia_remote_blocking(1, y=1) == 2
+
+
+def test_blocking_callable_looks_like_the_function_for_tool_registration() -> None:
+    blocking = add.chia_remote_blocking
+    assert blocking.__name__ == "add"
+    assert list(inspect.signature(blocking).parameters) == ["x", "y"]
 
 
 def test_refs_pass_between_nodes_as_edges(ray_local: None) -> None:
