@@ -13,6 +13,12 @@ def demo(
     runs_dir: Path = typer.Option(Path("runs"), "--runs-dir", help="Where run directories go."),
     run_id: str | None = typer.Option(None, "--run-id", help="Run id (default: demo-<time>)."),
     timeout_s: float = typer.Option(300.0, "--timeout-s", min=1, help="Give up after this."),
+    dashboard: bool | None = typer.Option(
+        None,
+        "--dashboard/--no-dashboard",
+        help="Serve the run's dashboard at the end until Ctrl-C (default: only when run "
+        "from a terminal; --no-dashboard for scripts and CI).",
+    ),
     model: str | None = typer.Option(
         None,
         "--model",
@@ -24,20 +30,24 @@ def demo(
 
     Starts a self-hosted exchange on a free loopback port, spawns both sites, sends the
     kickoff, waits for the campaign to finish, prints a per-site summary and the run
-    directory, and stops everything. Needs no network and no API key.
+    directory, and stops everything; then serves the dashboard of the run until Ctrl-C.
+    Needs no network and no API key.
     """
+    import sys
+
     from chia.names import check_name
     from chia.site.demo import run_demo
 
     if run_id is not None:
         check_name(run_id, "run id")
-    code = run_demo(
-        runs_dir,
-        run_id=run_id,
-        timeout_s=timeout_s,
-        model=model,
-        say=lambda t: console.print(t, markup=False),
-    )
+    def say(text: str) -> None:
+        console.print(text, markup=False)
+
+    code, run = run_demo(runs_dir, run_id=run_id, timeout_s=timeout_s, model=model, say=say)
+    if dashboard if dashboard is not None else sys.stdout.isatty():
+        from chia.dashboard import serve_in_foreground
+
+        serve_in_foreground(runs_dir.expanduser().resolve(), run, say=say)
     raise typer.Exit(code)
 
 

@@ -68,8 +68,8 @@ def run_demo(
     timeout_s: float = 300.0,
     model: str | None = None,
     say: Callable[[str], None] = print,
-) -> int:
-    """Run the demo; return 0 when every site finished and the campaign completed.
+) -> tuple[int, str]:
+    """Run the demo; return its exit code (0: every site finished, campaign complete) and run id.
 
     Args:
         runs_dir: Where the run directory goes.
@@ -120,4 +120,4 @@ def run_demo(
     codes = [proc.returncode for proc in procs]
     finished = all(code == 0 for code in codes) and any(site.results for site in summary.sites)
     say("demo finished" if finished else f"demo failed: site exit codes {codes}")
-    return 0 if finished else 1
+    return (0 if finished else 1), run
