@@ -100,7 +100,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.ray_address:
         ray.init(address=args.ray_address, log_to_driver=False)
     else:
-        ray.init(num_cpus=2, resources={"verilator": 1}, log_to_driver=False)
+        # address="local": a private instance, even where `ray start` runs a cluster.
+        ray.init(address="local", num_cpus=2, resources={"verilator": 1}, log_to_driver=False)
     try:
         if args.base_url:
             return run(args.base_url, args.model)
