@@ -51,9 +51,10 @@ def _register() -> None:
     from chia.cli import relay
 
     app.add_typer(relay.app, name="relay")
-    from chia.cli import cluster
+    from chia.cli import cluster, ray_proxy
 
     cluster.register(app)
+    ray_proxy.register(app)
     from chia.cli import kv, trace
 
     app.add_typer(kv.app, name="kv")

@@ -1,0 +1,97 @@
+"""Ray's CLI pinned to a chia cluster: status, list, ray, and job stop that kills the job's
+tracked subprocesses (PID registry) before stopping the job."""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from chia.testing.clusters import cluster_sandbox
+
+CLUSTER = """
+cluster_name: @NAME@
+provider: {head_ip: 127.0.0.1, temp_root: @TEMP_ROOT@}
+available_node_types:
+  work: {resources: {CPU: 1, tool: 1}}
+"""
+
+JOB = """
+import subprocess, sys, time, ray
+from chia.base.ChiaFunction import ChiaFunction
+
+@ChiaFunction(resources={"tool": 1})
+def hold(path):
+    child = subprocess.Popen(["sleep", "300"])
+    open(path, "w").write(str(child.pid))
+    return child.wait()
+
+ray.init()
+print("result", ray.get(hold.chia_remote(sys.argv[1])))
+time.sleep(300)  # only `chia job stop` ends this job
+"""
+
+
+def _alive(pid: int) -> bool:
+    return (
+        Path(f"/proc/{pid}").exists()
+        and b"Z"
+        not in Path(f"/proc/{pid}/stat").read_bytes()[len(str(pid)) + 2 :].split(b") ")[-1][:1]
+    )
+
+
+@pytest.mark.slow
+def test_proxy_commands_and_job_stop(tmp_path):
+    with cluster_sandbox(tmp_path) as box:
+        path = box.write(CLUSTER)
+        assert box.chia("status").returncode == 2  # no live cluster yet: a usage error
+        up = box.chia("up", str(path), "-y")
+        assert up.returncode == 0, up.stdout + up.stderr
+        try:
+            deadline = time.monotonic() + 30  # the autoscaler's report lags a few seconds
+            while "tool" not in (status := box.chia("status", "--chia-cluster", str(path))).stdout:
+                assert status.returncode == 0, status.stderr
+                assert time.monotonic() < deadline, status.stdout
+                time.sleep(1)
+            nodes = box.chia("list", "nodes", "--chia-cluster", str(path))
+            assert nodes.returncode == 0, nodes.stderr
+            assert nodes.stdout.count("ALIVE") == 2
+            assert box.chia("ray", "status").returncode == 0  # the only live cluster
+
+            script = tmp_path / "job.py"
+            script.write_text(JOB)
+            pid_file = tmp_path / "child.pid"
+            submit = box.chia(
+                "job",
+                "submit",
+                "--chia-cluster",
+                str(path),
+                "--no-wait",
+                "--submission-id",
+                "hold-1",
+                "--",
+                sys.executable,
+                str(script),
+                str(pid_file),
+            )
+            assert submit.returncode == 0, submit.stdout + submit.stderr
+            deadline = time.monotonic() + 90
+            while not pid_file.exists() or not pid_file.read_text():
+                assert time.monotonic() < deadline, box.chia("job", "logs", "hold-1").stdout
+                time.sleep(0.3)
+            child = int(pid_file.read_text())
+            assert _alive(child)
+            stop = box.chia("job", "stop", "hold-1")
+            assert stop.returncode == 0, stop.stdout + stop.stderr
+            assert "killed 1 tracked subprocess(es) of hold-1" in stop.stdout
+            deadline = time.monotonic() + 15
+            while _alive(child):
+                assert time.monotonic() < deadline
+                time.sleep(0.1)
+            assert "was stopped" in box.chia("job", "status", "hold-1").stdout
+        finally:
+            down = box.chia("down", str(path))
+        assert down.returncode == 0, down.stderr
+        assert box.processes() == []
