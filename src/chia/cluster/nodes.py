@@ -56,7 +56,11 @@ def resource_args(resources: Mapping[str, float]) -> list[str]:
     for key, flag in _BUILTIN.items():
         if key in resources:
             argv += [flag, _num(resources[key])]
-    custom = {k: v for k, v in resources.items() if k not in _BUILTIN}
+    custom = {
+        k: int(v) if float(v).is_integer() else v
+        for k, v in resources.items()
+        if k not in _BUILTIN
+    }
     if custom:
         argv += ["--resources", json.dumps(custom, separators=(",", ":"))]
     return argv
