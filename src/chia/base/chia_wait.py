@@ -97,7 +97,9 @@ def _task_state(ref: Any) -> tuple[str | None, dict[str, float]]:
     from ray.util.state import get_task
 
     try:
-        found = get_task(ref.task_id().hex(), timeout=5)
+        # Name this cluster explicitly: auto-discovery fails when several run on a host.
+        gcs = ray.get_runtime_context().gcs_address
+        found = get_task(ref.task_id().hex(), address=gcs, timeout=5)
     except Exception:
         return None, {}
     if isinstance(found, list):

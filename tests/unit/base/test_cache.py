@@ -71,7 +71,7 @@ def test_start_is_idempotent_detached_and_head_pinned(cache_dir: Path) -> None:
     assert first._actor_id == second._actor_id
     config = ray.get(get_active_cache().config.remote())  # type: ignore[union-attr]
     assert config["budget_bytes"] == 1024**2
-    info = get_actor_state(first._actor_id.hex())
+    info = get_actor_state(first._actor_id.hex(), address=ray.get_runtime_context().gcs_address)
     assert info.name == "chia_cache" and info.ray_namespace == "chia"
     assert info.node_id == ray.get_runtime_context().get_node_id()  # the head
     # Detached: another job (a separate driver) can find it by name.

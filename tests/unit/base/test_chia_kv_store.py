@@ -29,7 +29,7 @@ def test_create_then_attach_ignores_new_defaults(ray_local: None) -> None:
     assert query_kv(again, "num_parallel") == 2
     ray.get(again.set.remote("stage", "main"))
     assert query_kv(handle, "stage") == "main"
-    info = get_actor_state(handle._actor_id.hex())
+    info = get_actor_state(handle._actor_id.hex(), address=ray.get_runtime_context().gcs_address)
     assert info.node_id == ray.get_runtime_context().get_node_id()
     assert info.name == name and info.ray_namespace == "kvtest"
     ray.kill(handle)
