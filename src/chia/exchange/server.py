@@ -41,6 +41,7 @@ from typing import TYPE_CHECKING, Literal
 
 from chia.errors import ChiaError, ChiaUsageError
 from chia.exchange.settings import TOKEN_ENV, ExchangeSettings, parse_redis_url
+from chia.processes import stop_process
 
 if TYPE_CHECKING:
     from aiohttp.typedefs import Handler, Middleware
@@ -285,15 +286,8 @@ class ExchangeServer:
     def stop(self, grace_s: float = 5.0) -> None:
         """Stop the child: SIGTERM, then SIGKILL after ``grace_s``. Idempotent."""
         proc, self._proc = self._proc, None
-        if proc is None:
-            return
-        if proc.poll() is None:
-            proc.terminate()
-            try:
-                proc.wait(timeout=grace_s)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+        if proc is not None:
+            stop_process(proc, grace_s)
 
     def __enter__(self) -> ExchangeServer:
         self.start()

@@ -8,7 +8,6 @@ is stopped. No network and no API key are needed: the campaign's scripted model 
 from __future__ import annotations
 
 import asyncio
-import signal
 import subprocess
 import sys
 import time
@@ -22,26 +21,13 @@ from chia.campaign import build_plan, load_campaign
 from chia.errors import ChiaError
 from chia.events.runs import summarize_run
 from chia.exchange.server import ExchangeServer
+from chia.processes import stop_processes
 from chia.site.bootstrap import bootstrap
 from chia.site.lifeline import die_with_parent
 
 __all__ = ["DEMO_CAMPAIGN", "run_demo"]
 
 DEMO_CAMPAIGN = "federated-chat"
-
-
-def _stop(procs: list[subprocess.Popen[bytes]], grace_s: float = 10.0) -> None:
-    """SIGTERM each site still running (it stops its ranks), SIGKILL after ``grace_s``."""
-    for proc in procs:
-        if proc.poll() is None:
-            proc.send_signal(signal.SIGTERM)
-    deadline = time.monotonic() + grace_s
-    for proc in procs:
-        try:
-            proc.wait(timeout=max(0.1, deadline - time.monotonic()))
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
 
 
 def _model_flags(model: str | None, say: Callable[[str], None]) -> list[str]:
@@ -86,7 +72,7 @@ def run_demo(
     procs: list[subprocess.Popen[bytes]] = []
     with ExitStack() as stack:
         server = stack.enter_context(ExchangeServer(workdir=runs_dir / run / "exchange"))
-        stack.callback(_stop, procs)
+        stack.callback(stop_processes, procs, 10.0)  # each site stops its own ranks
         say(f"exchange: self-hosted on {server.url}")
         for planned in plan.sites:
             argv = [sys.executable, "-m", "chia", "spawn-site", "--system", "local"]

@@ -9,18 +9,16 @@ is echoed to the terminal and kept in ``logs/``.
 
 from __future__ import annotations
 
-import contextlib
 import shutil
-import signal
 import subprocess
 import sys
 import threading
-import time
 from collections.abc import Mapping
 from pathlib import Path
 from typing import IO
 
 from chia.errors import ChiaUsageError
+from chia.processes import stop_processes
 from chia.profiles import SystemProfile
 from chia.site.environment import forwarded_proxies
 from chia.site.launch import SiteLaunch
@@ -94,19 +92,7 @@ class Launcher:
 
     def terminate(self, grace_s: float = 5.0) -> None:
         """SIGTERM every process, wait ``grace_s``, then SIGKILL what is left."""
-        self._signal_all(signal.SIGTERM)
-        deadline = time.monotonic() + grace_s
-        while time.monotonic() < deadline and any(p.poll() is None for p in self.processes):
-            time.sleep(0.05)
-        self._signal_all(signal.SIGKILL)
-        for proc in self.processes:
-            proc.wait()
-
-    def _signal_all(self, signum: int) -> None:
-        for proc in self.processes:
-            if proc.poll() is None:
-                with contextlib.suppress(ProcessLookupError):  # exited meanwhile
-                    proc.send_signal(signum)
+        stop_processes(self.processes, grace_s)
 
 
 class LocalLauncher(Launcher):

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from chia.exchange.server import ExchangeServer, ServerBackend
+from chia.processes import stop_process
 
 __all__ = ["RedisServer", "free_port", "http_exchange", "redis_server"]
 
@@ -47,14 +48,7 @@ def _redis_answers(host: str, port: int) -> bool:
         return False
 
 
-def _stop(proc: subprocess.Popen[bytes], grace_s: float = 5.0) -> None:
-    if proc.poll() is None:
-        proc.terminate()
-        try:
-            proc.wait(timeout=grace_s)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+_stop = stop_process
 
 
 @contextlib.contextmanager

@@ -20,6 +20,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from chia.processes import stop_process
 from chia.testing.services import free_port
 
 __all__ = ["SshServer", "sshd_server"]
@@ -130,9 +131,4 @@ def sshd_server(
             _wait_listening(host, port, proc, start_timeout_s)
             yield SshServer(host, port, user, work / "id_client", config, work)
         finally:
-            proc.terminate()
-            try:
-                proc.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+            stop_process(proc)
