@@ -40,6 +40,7 @@ ADVERTISE_HOST_ENV = "CHIA_TOOL_ADVERTISE_HOST"
 RELAY_HOST_ENV = "CHIA_TOOL_RELAY_HOST"
 DEFAULT_BASE_PORT = 8000
 _WILDCARDS = ("0.0.0.0", "::", "")
+_PER_REQUEST_LOGGERS = ("mcp", "fastmcp", "uvicorn", "httpx", "sse_starlette")
 
 
 @dataclass(frozen=True)
@@ -115,6 +116,10 @@ class _ToolServerActor:
 
     def __init__(self, logging_level: int) -> None:
         logging.getLogger("chia.base.tools").setLevel(logging_level)
+        # Ray workers log INFO to files; the MCP stack logs a line per request at INFO,
+        # which costs more than the call itself. Keep it to warnings and errors.
+        for noisy in _PER_REQUEST_LOGGERS:
+            logging.getLogger(noisy).setLevel(max(logging_level, logging.WARNING))
         self._tool: ChiaTool | None = None
 
     def start(self, tool: ChiaTool, host: str | None, base_port: int, max_tries: int) -> Any:
