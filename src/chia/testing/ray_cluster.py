@@ -58,6 +58,7 @@ def ensure_local_ray(num_cpus: int = 2, resources: dict[str, float] | None = Non
     reset_node_cache()
     with _worker_env():
         ray.init(
+            address="local",  # never join a cluster someone else started on this host
             num_cpus=num_cpus,
             resources=resources,
             include_dashboard=True,
