@@ -35,11 +35,12 @@ time.sleep(300)  # only `chia job stop` ends this job
 
 
 def _alive(pid: int) -> bool:
-    return (
-        Path(f"/proc/{pid}").exists()
-        and b"Z"
-        not in Path(f"/proc/{pid}/stat").read_bytes()[len(str(pid)) + 2 :].split(b") ")[-1][:1]
-    )
+    """Running (a zombie whose parent never reaps it counts as gone)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat.rsplit(") ", 1)[1][:1] != "Z"
 
 
 @pytest.mark.slow

@@ -57,9 +57,7 @@ def resource_args(resources: Mapping[str, float]) -> list[str]:
         if key in resources:
             argv += [flag, _num(resources[key])]
     custom = {
-        k: int(v) if float(v).is_integer() else v
-        for k, v in resources.items()
-        if k not in _BUILTIN
+        k: int(v) if float(v).is_integer() else v for k, v in resources.items() if k not in _BUILTIN
     }
     if custom:
         argv += ["--resources", json.dumps(custom, separators=(",", ":"))]

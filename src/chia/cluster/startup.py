@@ -102,7 +102,7 @@ def _through_tunnels(
     config: ClusterConfig, launches: list[NodeLaunch], state: ClusterState, say: Say
 ) -> list[NodeLaunch]:
     """Point workers on firewalled machines at their machine's end of a reverse tunnel."""
-    from chia.cluster.tunnels import open_tunnel
+    from chia.cluster.tunnels import local_end, open_tunnel
 
     rewritten = []
     for node in launches:
@@ -115,8 +115,8 @@ def _through_tunnels(
             tunnel = open_tunnel(node.machine, config.auth, state.head_address, log)
             state.tunnels.append(tunnel)
             state.save()
-            say(f"{node.machine.label}: reverse tunnel 127.0.0.1:{tunnel.remote_port} -> head")
-        local = f"127.0.0.1:{tunnel.remote_port}"
+            say(f"{node.machine.label}: reverse tunnel {local_end(tunnel)} -> head")
+        local = f"{tunnel.bind_host}:{tunnel.remote_port}"
         main = [arg.replace(state.head_address, local) for arg in node.main]
         rewritten.append(dataclasses.replace(node, main=main))
     return rewritten

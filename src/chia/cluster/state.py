@@ -52,12 +52,13 @@ class CloudInstance(BaseModel):
 
 
 class TunnelRecord(BaseModel):
-    """An ssh reverse tunnel: the machine's loopback ``remote_port`` reaches the head."""
+    """An ssh reverse tunnel: ``bind_host:remote_port`` on the machine reaches the head."""
 
     machine: str
     remote_port: int
     target: str
     pid: int
+    bind_host: str = Field("127.0.0.1", description="Where the machine's end listens.")
 
 
 class ClusterState(BaseModel):
