@@ -58,7 +58,7 @@ def render_plan(plan: ClusterPlan, launches: Sequence[NodeLaunch], kept: Sequenc
     config = plan.config
     lines = [
         f"cluster {config.cluster_name}: head on {plan.head.label}, "
-        f"{len(plan.workers)} logical worker(s), strategy {config.allocation}"
+        f"{len(plan.workers)} logical worker(s), strategy {plan.strategy}"
     ]
     by_machine = {
         m.label: [n for n in launches if n.machine.label == m.label] for m in plan.machines

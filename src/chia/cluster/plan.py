@@ -40,6 +40,7 @@ class ClusterPlan:
     head: Machine
     machines: list[Machine]
     workers: list[WorkerPlacement] = field(default_factory=list)
+    strategy: AllocationStrategy = "least-loaded"
 
     def on(self, machine: Machine) -> list[WorkerPlacement]:
         """The workers placed on ``machine``."""
@@ -179,4 +180,10 @@ def make_plan(
     """Resolve the machines and place every worker (see :func:`allocate`)."""
     machines = cluster_machines(config, extra_machines)
     workers = allocate(config, machines, strategy, existing)
-    return ClusterPlan(config=config, head=machines[0], machines=machines, workers=workers)
+    return ClusterPlan(
+        config=config,
+        head=machines[0],
+        machines=machines,
+        workers=workers,
+        strategy=strategy or config.allocation,
+    )

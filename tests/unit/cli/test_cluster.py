@@ -1,0 +1,32 @@
+from __future__ import annotations
+
+import json
+
+
+def test_schema_is_json_schema(chia):
+    out = chia("cluster", "schema")
+    assert out.returncode == 0, out.stderr
+    assert json.loads(out.stdout)["title"] == "chia cluster file"
+
+
+def test_bad_file_is_one_line_and_exit_2(chia, tmp_path):
+    bad = tmp_path / "c.yaml"
+    bad.write_text("cluster_name: x\nprovider: {head_ip: 127.0.0.1}\nallocation: random\n")
+    out = chia("up", str(bad), "--dry-run")
+    assert out.returncode == 2
+    assert f"{bad}:3: allocation:" in out.stderr
+
+
+def test_plan_and_dry_run_start_nothing(chia, tmp_path):
+    path = tmp_path / "c.yaml"
+    path.write_text(
+        "cluster_name: local-test\nprovider: {head_ip: 127.0.0.1}\navailable_node_types:\n"
+        "  sim:\n    resources: {CPU: 1, verilator: 2}\n    num_workers: 2\n"
+        "    compatible_ips: [127.0.0.1]\n"
+    )
+    env = {"CHIA_CLUSTERS_DIR": str(tmp_path / "state")}
+    out = chia("cluster", "plan", str(path), "--strategy", "pack", env=env)
+    assert out.returncode == 0, out.stderr
+    assert "strategy pack" in out.stdout
+    assert out.stdout.count("--resources '{\"verilator\":2}'") == 2
+    assert not (tmp_path / "state").exists()

@@ -1,0 +1,99 @@
+from __future__ import annotations
+
+import subprocess
+import time
+from pathlib import Path
+
+from chia.cluster.loading import parse_cluster
+from chia.cluster.nodes import (
+    alive_script,
+    head_launch,
+    ready_script,
+    resource_args,
+    stop_script,
+    worker_launch,
+)
+from chia.cluster.plan import make_plan
+
+FILE = """\
+cluster_name: n
+provider: {head_ip: 127.0.0.1, temp_root: /tmp/x, ray_command: /opt/ray}
+worker_ray_args: [--object-store-memory, "100000000"]
+setup_commands: [echo all]
+available_node_types:
+  sim: {resources: {CPU: 2, GPU: 1, verilator: 2, half: 0.5}, setup_commands: [echo sim]}
+"""
+
+
+def test_resource_args():
+    assert resource_args({"CPU": 2, "GPU": 1, "fpga": 1, "x": 0.5}) == [
+        "--num-cpus",
+        "2",
+        "--num-gpus",
+        "1",
+        "--resources",
+        '{"fpga":1,"x":0.5}',
+    ]
+    assert resource_args({"CPU": 0.0}) == ["--num-cpus", "0"]
+
+
+def test_head_and_worker_commands():
+    config = parse_cluster(FILE)
+    plan = make_plan(config)
+    head = head_launch(config, plan.head, 6380)
+    assert head.main[:4] == ["/opt/ray", "start", "--head", "--block"]
+    assert head.main[head.main.index("--port") + 1] == "6380"
+    assert head.temp_dir == "/tmp/x/n/_head" and head.node_type is None
+    assert head.env == {"RAY_AUTH_MODE": "token", "RAY_AUTH_TOKEN_PATH": "/tmp/x/n/auth_token"}
+    worker = worker_launch(config, plan.workers[0], "127.0.0.1:6380")
+    assert worker.name == "sim-1" and worker.node_type == "sim"
+    assert worker.main[worker.main.index("--address") + 1] == "127.0.0.1:6380"
+    assert worker.main[-2:] == ["--object-store-memory", "100000000"]
+    assert worker.setup == ["echo all", "echo sim"]
+    ports = [worker.main[i + 1] for i, a in enumerate(worker.main) if a.endswith("-port")]
+    assert len(set(ports)) == len(ports) == 4
+
+
+def test_start_probe_and_stop_a_real_process(tmp_path):
+    """The scripts work on a stand-in node: a sleeping session leader with a child."""
+    temp = str(tmp_path / "node")
+    config = parse_cluster(FILE)
+    launch = worker_launch(config, make_plan(config).workers[0], "x:1")
+    script = launch.start_script().replace(launch.temp_dir, temp)
+    fake = f"sh -c 'echo Ray runtime started; sleep 60 & wait' {temp}"
+    script = script.replace(script.splitlines()[-2].split(" > ")[0], f"setsid nohup {fake}")
+    out = subprocess.run(["sh", "-c", script], capture_output=True, text=True, check=True)
+    pid = int(out.stdout.split()[-1])
+    assert (Path(temp) / "setup.log").read_text() == "all\nsim\n"
+    deadline = time.monotonic() + 5
+    while (
+        "READY"
+        not in subprocess.run(
+            ["sh", "-c", ready_script(temp, pid)], capture_output=True, text=True
+        ).stdout
+    ):
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    assert (
+        subprocess.run(
+            ["sh", "-c", alive_script(temp, pid)], capture_output=True, text=True
+        ).stdout.strip()
+        == "ALIVE"
+    )
+    assert (
+        subprocess.run(
+            ["sh", "-c", alive_script(temp + "-other", pid)], capture_output=True, text=True
+        ).stdout.strip()
+        == "GONE"
+    )
+    stopped = subprocess.run(
+        ["sh", "-c", stop_script(pid, temp, grace_s=2)], capture_output=True, text=True
+    )
+    assert stopped.stdout.strip() == "STOPPED"
+    time.sleep(0.2)
+    gone = subprocess.run(["sh", "-c", alive_script(temp, pid)], capture_output=True, text=True)
+    assert gone.stdout.strip() == "GONE"
+    dead = subprocess.run(
+        ["sh", "-c", ready_script(temp + "x", pid)], capture_output=True, text=True
+    )
+    assert dead.stdout.startswith("DEAD")
