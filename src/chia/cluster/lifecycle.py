@@ -11,6 +11,7 @@ machine). ``down`` stops workers first, then the head, tunnels and cloud machine
 from __future__ import annotations
 
 import shlex
+import subprocess
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -29,7 +30,7 @@ from chia.cluster.nodes import (
 from chia.cluster.plan import ClusterPlan, make_plan
 from chia.cluster.startup import start_nodes
 from chia.cluster.state import ClusterState, NodeRecord
-from chia.errors import ChiaUsageError
+from chia.errors import ChiaError, ChiaUsageError
 
 __all__ = ["UpResult", "cluster_down", "cluster_up", "render_plan"]
 
@@ -92,9 +93,16 @@ def _alive(record: NodeRecord, config: ClusterConfig) -> bool:
     return result.stdout.strip() == "ALIVE"
 
 
-def _stop_node(record: NodeRecord, config: ClusterConfig, grace_s: float) -> None:
+def _stop_node(record: NodeRecord, config: ClusterConfig, grace_s: float) -> str | None:
+    """Stop one node; return why it could not be stopped, or None."""
     script = stop_script(record.pid, record.temp_dir, grace_s, record.stop_extra)
-    executor_for(record.machine, config.auth).run(script, timeout_s=grace_s + 60)
+    try:
+        result = executor_for(record.machine, config.auth).run(script, timeout_s=grace_s + 60)
+    except subprocess.TimeoutExpired:
+        return f"{record.name} on {record.machine.label}: stop timed out"
+    if "STOPPED" not in result.stdout:
+        return f"{record.name} on {record.machine.label}: {result.stderr.strip()[-300:]}"
+    return None
 
 
 def cluster_up(
@@ -133,7 +141,7 @@ def cluster_up(
         )
     if add and state is None:
         raise ChiaUsageError(f"cluster {config.cluster_name!r} is not up: run `chia up` first")
-    from chia.cluster.cloud import cloud_machines, planned_cloud_machines
+    from chia.cluster.cloud import cloud_machines, planned_cloud_machines, terminate_cloud
 
     if state is not None and add:
         extra = [instance.machine for instance in state.cloud]
@@ -171,7 +179,13 @@ def cluster_up(
         state.save()
     for name in [n.name for n in launches]:
         state.nodes.pop(name, None)
-    result.started = start_nodes(config, plan, launches, state, say, timeout_s)
+    try:
+        result.started = start_nodes(config, plan, launches, state, say, timeout_s)
+    except BaseException:
+        if not state.nodes and state.cloud:  # nothing runs: give the machines back
+            say(f"terminating {len(state.cloud)} cloud machine(s) after the failure")
+            terminate_cloud(config, state.cloud)
+        raise
     result.state = state
     return result
 
@@ -201,7 +215,9 @@ def cluster_down(config: ClusterConfig, say: Say = print, grace_s: float = 20.0)
         if group:
             say(f"stopping {', '.join(r.name for r in group)}")
         with ThreadPoolExecutor(max_workers=8) as pool:
-            list(pool.map(lambda r: _stop_node(r, config, grace_s), group))
+            failures = [f for f in pool.map(lambda r: _stop_node(r, config, grace_s), group) if f]
+        if failures:  # keep the state: the operator can fix ssh and run `down` again
+            raise ChiaError("could not stop: " + "; ".join(failures))
     for tunnel in state.tunnels:
         close_tunnel(tunnel)
     if state.cloud:

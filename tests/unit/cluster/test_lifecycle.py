@@ -53,3 +53,21 @@ def test_up_twice_add_without_up_and_down_without_up(tmp_path, monkeypatch):
     ClusterState(cluster_name="life", config_path="c", head_address="127.0.0.1:1").save()
     with pytest.raises(ChiaUsageError, match="already up"):
         cluster_up(config, tmp_path / "c.yaml", say=lambda _t: None)
+
+
+def test_down_keeps_the_state_when_a_machine_cannot_be_reached(tmp_path, monkeypatch):
+    from chia.cluster.config import Machine
+    from chia.cluster.nodes import free_port
+    from chia.cluster.state import NodeRecord
+    from chia.errors import ChiaError
+
+    monkeypatch.setenv("CHIA_CLUSTERS_DIR", str(tmp_path))
+    gone = Machine(name="gone", ip="127.0.0.1", ssh=True, ssh_port=free_port())
+    state = ClusterState(cluster_name="life", config_path="c", head_address="127.0.0.1:1")
+    state.nodes["away-1"] = NodeRecord(
+        name="away-1", node_type="away", machine=gone, pid=1, temp_dir="/tmp/none"
+    )
+    state.save()
+    with pytest.raises(ChiaError, match="could not stop: away-1 on gone"):
+        cluster_down(parse_cluster(FILE), say=lambda _t: None)
+    assert ClusterState.load("life") is not None
