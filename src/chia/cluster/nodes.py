@@ -237,9 +237,12 @@ def stop_script(
         f"  while kill -0 {pid} 2>/dev/null && [ $i -lt {ticks} ]; do sleep 0.1; i=$((i+1)); done",
         f"  kill -KILL -- -{pid} 2>/dev/null || true",
         "fi",
-        # Leftovers whose leader already died: every process naming this node's temp dir.
-        f"for p in $(grep -lsF {shlex.quote(temp_dir)} /proc/[0-9]*/cmdline | cut -d/ -f3); do",
-        '  [ "$p" != $$ ] && [ "$p" != $PPID ] && kill -KILL "$p" 2>/dev/null',
+        # Leftovers whose leader already died: Ray processes of this node's session dir.
+        # The pattern is split in this text so that no shell or ssh client carrying this
+        # script (they all show it in their command lines) matches it.
+        f'pattern={shlex.quote(temp_dir + "/sess")}"ion_"',
+        'for p in $(grep -lsF "$pattern" /proc/[0-9]*/cmdline | cut -d/ -f3); do',
+        '  [ "$p" != $$ ] && kill -KILL "$p" 2>/dev/null',
         "done",
         "echo STOPPED",
     ]

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -97,3 +98,23 @@ def test_start_probe_and_stop_a_real_process(tmp_path):
         ["sh", "-c", ready_script(temp + "x", pid)], capture_output=True, text=True
     )
     assert dead.stdout.startswith("DEAD")
+
+
+def test_stop_kills_leftovers_of_a_dead_leader_and_nothing_else(tmp_path):
+    temp = str(tmp_path / "node")
+    argv = [sys.executable, "-c", "import time; time.sleep(60)"]
+    orphan = subprocess.Popen([*argv, f"{temp}/session_1/raylet"], start_new_session=True)
+    other = subprocess.Popen([*argv, f"{temp}-other/session_1/raylet"], start_new_session=True)
+    try:
+        out = subprocess.run(
+            ["sh", "-c", stop_script(orphan.pid + 10**6, temp, grace_s=1)],
+            capture_output=True,
+            text=True,
+        )
+        assert out.stdout.strip() == "STOPPED"
+        assert orphan.wait(timeout=5) == -9
+        assert other.poll() is None
+    finally:
+        for proc in (orphan, other):
+            proc.kill()
+            proc.wait()
