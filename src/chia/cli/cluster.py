@@ -53,7 +53,7 @@ def up(
         config_file,
         add=add,
         dry_run=dry_run,
-        strategy=strategy.value if strategy else None,  # type: ignore[arg-type]
+        strategy=strategy.value if strategy else None,
         confirm=confirm,
         say=_say,
         timeout_s=timeout_s,
@@ -98,7 +98,7 @@ def plan(
         config,
         config_file,
         dry_run=True,
-        strategy=strategy.value if strategy else None,  # type: ignore[arg-type]
+        strategy=strategy.value if strategy else None,
         say=_say,
     )
 
