@@ -18,13 +18,12 @@ import gc
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import datetime
 from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
 from chia.dashboard.sites import discover_sites, read_site_snapshot, snapshot_signature
-from chia.events.reader import EventFileCursor, site_event_files
+from chia.events.reader import CausalKey, EventFileCursor, site_event_files
 
 __all__ = ["RunStore", "SiteCounts"]
 
@@ -33,7 +32,7 @@ SITE_WRITER = "_site"
 
 #: The causal sort key: Lamport clock, wall time, site, writer (``causal_key`` order; the
 #: datetime itself compares like its timestamp and costs no conversion).
-Key = tuple[int, datetime, str, str]
+Key = CausalKey
 #: One stored event: its key, its arrival number, and its JSON line with ``"seq"`` in it.
 #: Plain tuples sort in C: keys first, and seq (unique) settles any tie.
 _Entry = tuple[Key, int, bytes]
@@ -121,8 +120,8 @@ class RunStore:
             for site, cursor in self._cursors.values():
                 counts = self._counts[site]
                 bad_before = cursor.bad_lines
-                pairs = cursor.read_new_lines()
-                batch += [((e.clock, e.timestamp, e.site, e.agent), line) for e, line in pairs]
+                pairs = cursor.read_new_keyed()
+                batch += pairs
                 counts.events += len(pairs)
                 counts.bad_lines += cursor.bad_lines - bad_before
                 counts.torn_files += cursor.torn_tail
