@@ -42,7 +42,10 @@ def spawn_site(
     exchange: ExchangeChoice | None = typer.Option(None, "--exchange", help=EXCHANGE_HELP),
     exchange_url: str | None = typer.Option(None, "--exchange-url", help=URL_HELP),
     launcher: LauncherChoice | None = typer.Option(
-        None, "--launcher", help="local (subprocesses) or mpiexec (default: the profile's)."
+        None,
+        "--launcher",
+        help="local (subprocesses), mpiexec (one rank per agent) or ray (one actor per "
+        "agent on --ray-address); default: the profile's.",
     ),
     runs_dir: Path | None = typer.Option(
         None, "--runs-dir", help="Root of run directories (default: the profile's run_root)."
