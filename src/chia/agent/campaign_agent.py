@@ -1,8 +1,10 @@
 """The campaign agent: an Academy agent that takes messages and runs decision turns.
 
-Messages arrive through the ``receive_message`` action and queue in an inbox. Once the
-host has seen every peer answer a ping (:meth:`CampaignAgent.mark_running`), a control
-loop drains the inbox one turn at a time: the policy decides, the agent acts. State is
+Messages arrive through the ``receive_message`` action, which validates and acknowledges
+them at once; the ``ingest`` loop then logs each (a Lamport-stamped receive event) and
+queues it in the inbox. Once the host has seen every peer answer a ping
+(:meth:`CampaignAgent.mark_running`), the ``take_turns`` loop drains the inbox one turn at
+a time: the policy decides, the agent acts. State is
 guarded by a lock because Academy runs actions concurrently. The agent stops on campaign
 completion, after ``max_decisions`` turns, or after ``idle_timeout_s`` without a message.
 """
@@ -94,7 +96,8 @@ class CampaignAgent(Agent):
         self.setup = setup
         self.policy = policy
         self._lock = asyncio.Lock()
-        self._inbox: asyncio.Queue[Envelope] = asyncio.Queue()
+        self._arrivals: asyncio.Queue[Envelope] = asyncio.Queue()  # accepted, not yet logged
+        self._inbox: asyncio.Queue[Envelope] = asyncio.Queue()  # logged, waiting for a turn
         self._running = asyncio.Event()
         self._recent: deque[Envelope] = deque(maxlen=_RECENT)
         self._completed_peers: set[str] = set()
@@ -173,26 +176,7 @@ class CampaignAgent(Agent):
         message = Envelope.model_validate(envelope)
         if message.recipient != self.name:
             raise ValueError(f"message for {message.recipient!r} delivered to {self.name!r}")
-        async with self._lock:
-            clock = self.setup.writer.clock.observe(message.clock)
-            self.setup.writer.emit(
-                MessageReceived,
-                clock=clock,
-                message_id=message.message_id,
-                sender=message.sender,
-                recipient=message.recipient,
-                message_kind=message.kind,
-                round=message.round,
-                tldr=message.tldr,
-                content=message.content,
-                reply_requested=message.reply_requested,
-                sender_site=message.sender_site,
-            )
-            first = self._status.messages_received == 0
-            self._write_status(messages_received=self._status.messages_received + 1)
-        if first:
-            self.setup.landmark(f"first message from {message.sender} ({message.kind})")
-        await self._inbox.put(message)
+        self._arrivals.put_nowait(message)  # logged by `ingest`, off the sender's round trip
         return {"accepted": True, "message_id": message.message_id}
 
     @action
@@ -202,11 +186,47 @@ class CampaignAgent(Agent):
             return self._status.model_dump(mode="json")
 
     @loop
+    async def ingest(self, shutdown: asyncio.Event) -> None:
+        """Log each arrival (Lamport receive event, counters), then queue it for a turn.
+
+        Runs whether or not the agent is taking turns yet: arrivals are on record at once.
+        Logging before queueing keeps causal order: any send a message causes comes after
+        its receive event.
+        """
+        while True:
+            message = await self._arrivals.get()
+            self._record_arrival(message)
+            self._inbox.put_nowait(message)
+
+    def _record_arrival(self, message: Envelope) -> None:
+        clock = self.setup.writer.clock.observe(message.clock)
+        self.setup.writer.emit(
+            MessageReceived,
+            clock=clock,
+            message_id=message.message_id,
+            sender=message.sender,
+            recipient=message.recipient,
+            message_kind=message.kind,
+            round=message.round,
+            tldr=message.tldr,
+            content=message.content,
+            reply_requested=message.reply_requested,
+            sender_site=message.sender_site,
+        )
+        first = self._status.messages_received == 0
+        self._write_status(messages_received=self._status.messages_received + 1)
+        if first:
+            self.setup.landmark(f"first message from {message.sender} ({message.kind})")
+
+    @loop
     async def flush_status(self, shutdown: asyncio.Event) -> None:
         """Write coalesced status changes every ``STATUS_PERIOD_S``, and once at the end."""
-        while not shutdown.is_set():
-            with contextlib.suppress(asyncio.TimeoutError):
-                await asyncio.wait_for(shutdown.wait(), STATUS_PERIOD_S)
+        try:
+            while not shutdown.is_set():
+                with contextlib.suppress(asyncio.TimeoutError):
+                    await asyncio.wait_for(shutdown.wait(), STATUS_PERIOD_S)
+                self._flush_status()
+        finally:
             self._flush_status()
 
     # -- the turn loop ---------------------------------------------------------------
