@@ -111,12 +111,14 @@ def main() -> None:
         rows = [(f"floor: import chia host x{2 * n}", floor(2 * n))]
         with ExchangeServer(workdir=root / "exchange") as server:
             http = ["--exchange", "http", "--exchange-url", server.url]
-            rows.append(
-                ("chia: 2 sites, http exchange", chia_startup(campaign, root, "h", http, n))
-            )
+            rows.append(("chia: http, 1 agent/process", chia_startup(campaign, root, "h", http, n)))
+            seconds = chia_startup(campaign, root, "h2", http, n, per_process=n)
+            rows.append((f"chia: http, {n} agents/process", seconds))
         with redis_server() as redis:
             rd = ["--exchange", "redis", "--exchange-url", redis.url(0)]
-            rows.append(("chia: 2 sites, redis exchange", chia_startup(campaign, root, "r", rd, n)))
+            rows.append(("chia: redis, 1 agent/process", chia_startup(campaign, root, "r", rd, n)))
+            seconds = chia_startup(campaign, root, "r2", rd, n, per_process=n)
+            rows.append((f"chia: redis, {n} agents/process", seconds))
     print(f"site start-up, 2 sites x {n} agents ({args.topology} peers), local launcher")
     print(f"{'path':<40} {'seconds':>8}")
     for label, seconds in rows:
