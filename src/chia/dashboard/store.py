@@ -30,8 +30,7 @@ __all__ = ["RunStore", "SiteCounts"]
 #: The writer name of a site's own events (not an agent).
 SITE_WRITER = "_site"
 
-#: The causal sort key: Lamport clock, wall time, site, writer (``causal_key`` order; the
-#: datetime itself compares like its timestamp and costs no conversion).
+#: The causal sort key: Lamport clock, wall time, site, writer (``causal_key`` order).
 Key = CausalKey
 #: One stored event: its key, its arrival number, and its JSON line with ``"seq"`` in it.
 #: Plain tuples sort in C: keys first, and seq (unique) settles any tie.

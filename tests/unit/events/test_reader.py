@@ -3,7 +3,14 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timedelta, timezone
 
-from chia.events import EventFileCursor, EventWriter, Note, merge_events, site_event_files
+from chia.events import (
+    EventFileCursor,
+    EventWriter,
+    Note,
+    causal_key,
+    merge_events,
+    site_event_files,
+)
 
 
 def _write(path, n, site="s", writer="w"):
@@ -61,3 +68,19 @@ def test_site_event_files(tmp_path):
     _write(tmp_path / "events" / "b.jsonl", 1)
     _write(tmp_path / "events" / "a.jsonl", 1)
     assert [p.name for p in site_event_files(tmp_path)] == ["a.jsonl", "b.jsonl"]
+
+
+def test_keyed_read_checks_headers_and_orders_like_causal_key(tmp_path):
+    path = tmp_path / "events" / "w.jsonl"
+    written = _write(path, 2)
+    good = written[0].model_dump_json()
+    with path.open("a") as handle:
+        handle.write(good.replace('"note"', '"mystery"') + "\n")  # undeclared kind
+        handle.write(good.replace('"clock":1', '"clock":-4') + "\n")  # negative clock
+        handle.write(good.replace("Z", "") + "\n")  # a timestamp without a time zone
+        handle.write(good[:-1] + ",\n")  # broken JSON
+    cursor = EventFileCursor(path)
+    keyed = cursor.read_new_keyed()
+    assert [key for key, _ in keyed] == [causal_key(e) for e in written]
+    assert [line for _, line in keyed] == [e.model_dump_json().encode() for e in written]
+    assert cursor.bad_lines == 4
