@@ -153,53 +153,77 @@ def pct(samples: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
+def start_times(start_one: Callable[[], Callable[[], None]], n: int) -> list[float]:
+    """Start-to-first-call times of ``n`` servers; each is stopped after its first call."""
+    times = []
+    for _ in range(n):
+        started = time.perf_counter()
+        stop = start_one()
+        times.append(time.perf_counter() - started)
+        stop()
+    return times
+
+
 def measure(opts: argparse.Namespace) -> dict[str, dict[str, float]]:
+    """Start times, then peer and chia round trips in alternating blocks (same conditions)."""
     import ray
 
-    rows: dict[str, dict[str, float]] = {}
-    for kind, label in (("raw", "floor"), ("fastmcp", "peer")):
-        starts, samples = [], []
-        for i in range(opts.starts):
-            started = time.perf_counter()
-            proc, port = start_server(kind)
-            url = f"http://{HOST}:{port}/bare/mcp"
-            asyncio.run(first_call_raw(port) if kind == "raw" else first_call_mcp(url))
-            starts.append(time.perf_counter() - started)
-            if i == 0:
-                runner = (
-                    raw_calls(port, opts.calls) if kind == "raw" else mcp_calls(url, opts.calls)
-                )
-                samples = asyncio.run(runner)
-            stop_server(proc)
-        rows[label] = {"p50": pct(samples, 0.5), "p90": pct(samples, 0.9)}
-        rows[label]["start"] = statistics.median(starts)
+    def start_raw() -> Callable[[], None]:
+        proc, port = start_server("raw")
+        asyncio.run(first_call_raw(port))
+        return lambda: stop_server(proc)
+
+    def start_peer() -> Callable[[], None]:
+        proc, port = start_server("fastmcp")
+        asyncio.run(first_call_mcp(f"http://{HOST}:{port}/bare/mcp"))
+        return lambda: stop_server(proc)
+
+    rows: dict[str, dict[str, float]] = {
+        "floor": {"start": statistics.median(start_times(start_raw, opts.starts))},
+        "peer": {"start": statistics.median(start_times(start_peer, opts.starts))},
+    }
+    raw_proc, raw_port = start_server("raw")
+    try:
+        floor = asyncio.run(raw_calls(raw_port, opts.calls))
+    finally:
+        stop_server(raw_proc)
+    rows["floor"].update(p50=pct(floor, 0.5), p90=pct(floor, 0.9))
 
     os.environ.setdefault("CHIA_TOOL_HOST", HOST)
     started = time.perf_counter()
     ray.init(address="local", num_cpus=2, include_dashboard=False, log_to_driver=False)
     ray_start = time.perf_counter() - started
     EchoTool = chia_tool_class()
+    peer_proc, peer_port = start_server("fastmcp")
     try:
-        starts, samples = [], []
-        for i in range(opts.starts):
-            started = time.perf_counter()
-            tool = EchoTool(f"echo{i}")
+
+        def start_chia() -> Callable[[], None]:
+            tool = EchoTool(f"echo{time.monotonic_ns()}")
             asyncio.run(first_call_mcp(tool.url))
-            starts.append(time.perf_counter() - started)
-            if i == 0:
-                samples = asyncio.run(mcp_calls(tool.url, opts.calls))
-            tool.stop()
-        rows["chia"] = {"p50": pct(samples, 0.5), "p90": pct(samples, 0.9)}
-        rows["chia"]["start"] = statistics.median(starts)
-        rows["chia"]["ray_start"] = ray_start
+            return tool.stop
+
+        rows["chia"] = {"start": statistics.median(start_times(start_chia, opts.starts))}
+        tool = EchoTool("echo")
+        peer_url = f"http://{HOST}:{peer_port}/bare/mcp"
+        block = max(1, opts.calls // opts.rounds)
+        peer: list[float] = []
+        chia: list[float] = []
+        for _ in range(opts.rounds):  # alternate, so drift on a shared VM hits both alike
+            peer += asyncio.run(mcp_calls(peer_url, block))
+            chia += asyncio.run(mcp_calls(tool.url, block))
+        tool.stop()
     finally:
+        stop_server(peer_proc)
         ray.shutdown()
+    rows["peer"].update(p50=pct(peer, 0.5), p90=pct(peer, 0.9))
+    rows["chia"].update(p50=pct(chia, 0.5), p90=pct(chia, 0.9), ray_start=ray_start)
     return rows
 
 
 def print_table(rows: dict[str, dict[str, float]], opts: argparse.Namespace) -> None:
     print(
-        f"\nMCP tool call round trip: {opts.calls} sequential calls; start: median of {opts.starts}"
+        f"\nMCP tool call round trip: {opts.calls} sequential calls each, peer and chia in "
+        f"{opts.rounds} alternating blocks; start: median of {opts.starts}"
     )
     header = f"{'path':<8}{'p50 ms':>10}{'p90 ms':>10}{'start s':>10}"
     print(header)
@@ -217,6 +241,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--calls", type=int, default=500)
     parser.add_argument("--starts", type=int, default=3)
+    parser.add_argument("--rounds", type=int, default=5, help="Alternating peer/chia blocks.")
     parser.add_argument("--serve", choices=["raw", "fastmcp"], help=argparse.SUPPRESS)
     opts = parser.parse_args()
     if opts.serve:
