@@ -37,6 +37,7 @@ from chia.agent.policy import (
     SubmitResult,
     TurnState,
 )
+from chia.agent.status_book import StatusBook
 from chia.campaign.model import AgentSpec, Limits
 from chia.events import (
     AgentFailed,
@@ -51,7 +52,6 @@ from chia.events import (
     MessageRejected,
     MessageSent,
     ResultSubmitted,
-    write_snapshot,
 )
 
 __all__ = ["AgentSetup", "CampaignAgent", "FinishReason"]
@@ -101,7 +101,7 @@ class CampaignAgent(Agent):
         self._running = asyncio.Event()
         self._recent: deque[Envelope] = deque(maxlen=_RECENT)
         self._completed_peers: set[str] = set()
-        self._status = AgentStatus(
+        initial = AgentStatus(
             run_id=setup.run_id,
             site=setup.site,
             agent=setup.spec.name,
@@ -112,11 +112,10 @@ class CampaignAgent(Agent):
             rank=setup.rank,
             updated=datetime.now(timezone.utc),
         )
+        self._book = StatusBook(setup.status_path, initial)
         self.outcome: AgentState | None = None
         if isinstance(policy, ObservedPolicy):
             policy.bind(_AgentSink(self))
-        self._status_dirty = True
-        self._flush_status()
 
     # -- state -----------------------------------------------------------------------
 
@@ -125,40 +124,19 @@ class CampaignAgent(Agent):
         """The agent's campaign name."""
         return self.setup.spec.name
 
-    def _write_status(self, **changes: Any) -> None:
-        """Update the status; write it now if the state changed, else let it coalesce.
-
-        Counters change on every message; rewriting the file each time would cost more
-        than the message itself. They are flushed at most every ``STATUS_PERIOD_S`` by
-        the ``flush_status`` loop, and always on a state change or a result.
-        """
-        changes["updated"] = datetime.now(timezone.utc)
-        urgent = bool(changes.keys() & {"state", "result", "last_error"})
-        self._status = self._status.model_copy(update=changes)
-        self._status_dirty = True
-        if urgent:
-            self._flush_status()
-
-    def _flush_status(self) -> None:
-        if self._status_dirty:
-            self._status_dirty = False
-            write_snapshot(self.setup.status_path, self._status)
-
     def add_tokens(self, tokens_in: int, tokens_out: int) -> None:
         """Count one model call's tokens in the status."""
-        self._write_status(
-            tokens_in=self._status.tokens_in + tokens_in,
-            tokens_out=self._status.tokens_out + tokens_out,
-        )
+        self._book.bump("tokens_in", tokens_in)
+        self._book.bump("tokens_out", tokens_out)
 
     def set_state(self, state: AgentState) -> None:
         """Record a lifecycle state (the host calls this while starting up)."""
-        self._write_status(state=state)
+        self._book.set(state=state)
 
     def mark_running(self) -> None:
         """Peers answered: start taking turns."""
         self.setup.writer.emit(AgentRunning)
-        self._write_status(state=AgentState.RUNNING)
+        self._book.set(state=AgentState.RUNNING)
         self._running.set()
 
     # -- actions ---------------------------------------------------------------------
@@ -183,7 +161,7 @@ class CampaignAgent(Agent):
     async def status(self) -> dict[str, Any]:
         """Return this agent's status snapshot as JSON."""
         async with self._lock:
-            return self._status.model_dump(mode="json")
+            return self._book.snapshot().model_dump(mode="json")
 
     @loop
     async def ingest(self, shutdown: asyncio.Event) -> None:
@@ -213,9 +191,7 @@ class CampaignAgent(Agent):
             reply_requested=message.reply_requested,
             sender_site=message.sender_site,
         )
-        first = self._status.messages_received == 0
-        self._write_status(messages_received=self._status.messages_received + 1)
-        if first:
+        if self._book.bump("messages_received") == 1:
             self.setup.landmark(f"first message from {message.sender} ({message.kind})")
 
     @loop
@@ -225,9 +201,9 @@ class CampaignAgent(Agent):
             while not shutdown.is_set():
                 with contextlib.suppress(asyncio.TimeoutError):
                     await asyncio.wait_for(shutdown.wait(), STATUS_PERIOD_S)
-                self._flush_status()
+                self._book.flush()
         finally:
-            self._flush_status()
+            self._book.flush()
 
     # -- the turn loop ---------------------------------------------------------------
 
@@ -260,15 +236,14 @@ class CampaignAgent(Agent):
             if completes:
                 self._finish("completed")
                 return
-            if self._status.decisions >= limits.max_decisions:
+            if self._book.count("decisions") >= limits.max_decisions:
                 self._finish("max_decisions")
                 return
 
     async def _turn(self, messages: list[Envelope]) -> bool:
         """Run one turn; return True when the agent is done."""
         async with self._lock:
-            decisions = self._status.decisions + 1
-            self._write_status(decisions=decisions)
+            decisions = self._book.bump("decisions")
             state = TurnState(
                 agent=self.name,
                 role=self.setup.spec.role,
@@ -300,7 +275,7 @@ class CampaignAgent(Agent):
             return False
         if isinstance(act, SubmitResult):
             self.setup.writer.emit(ResultSubmitted, result=act.result)
-            self._write_status(result=act.result)
+            self._book.set(result=act.result)
             self.setup.landmark(f"submitted result: {act.result}")
             await self._notify_complete(act.result, round_)
             self._finish("completed")
@@ -355,7 +330,7 @@ class CampaignAgent(Agent):
             self.setup.writer.emit(MessageRejected, recipient=act.recipient, reason=reason)
             return False
         async with self._lock:
-            self._write_status(messages_sent=self._status.messages_sent + 1)
+            self._book.bump("messages_sent")
         return True
 
     async def _notify_complete(self, result: str, round_: int) -> None:
@@ -384,10 +359,12 @@ class CampaignAgent(Agent):
     def _finish(self, reason: FinishReason) -> None:
         if self.outcome is not None:
             return
-        self.setup.writer.emit(AgentFinished, reason=reason, decisions=self._status.decisions)
-        self._write_status(state=AgentState.FINISHED)
+        self.setup.writer.emit(
+            AgentFinished, reason=reason, decisions=self._book.count("decisions")
+        )
+        self._book.set(state=AgentState.FINISHED)
         self.outcome = AgentState.FINISHED
-        self.setup.landmark(f"finished ({reason}, {self._status.decisions} decisions)")
+        self.setup.landmark(f"finished ({reason}, {self._book.count('decisions')} decisions)")
         self.agent_shutdown()
 
     def fail(self, error: str) -> None:
@@ -395,7 +372,7 @@ class CampaignAgent(Agent):
         if self.outcome is not None:
             return
         self.setup.writer.emit(AgentFailed, error=error)
-        self._write_status(state=AgentState.FAILED, last_error=error)
+        self._book.set(state=AgentState.FAILED, last_error=error)
         self.outcome = AgentState.FAILED
         self.setup.landmark(f"failed: {error}")
         self.agent_shutdown()
