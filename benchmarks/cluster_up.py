@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import json
 import os
 import signal
 import subprocess
@@ -28,6 +27,7 @@ import time
 from pathlib import Path
 
 from chia.testing import redis_server
+from chia.testing.campaigns import time_until_running, write_campaign_dir
 from chia.testing.clusters import cluster_sandbox, processes_under
 
 RAY = str(Path(sys.executable).parent / "ray")
@@ -105,42 +105,11 @@ def write_campaign(root: Path, n: int) -> Path:
         {"name": name, "role": "r", "mission": "m", "allowed_peers": [names[(i + 1) % n]]}
         for i, name in enumerate(names)
     ]
-    campaign = {
-        "name": "ray-bench",
-        "user_task": "start up",
-        "initial_agent": names[0],
-        "policy": {"kind": "counter"},
-        "limits": {"idle_timeout_s": 600},
-        "agents": agents,
-    }
-    directory = root / "ray-bench"
-    (directory / "prompt_profiles").mkdir(parents=True)
-    (directory / "campaign.jsonc").write_text(json.dumps(campaign))
-    (directory / "prompt_profiles" / "default.json").write_text(
-        json.dumps({"system_prompt": "s", "protocol_prompt": "p"})
-    )
-    return directory
+    return write_campaign_dir(root, "ray-bench", agents)
 
 
 def spawn_until_up(argv: list[str], runs: Path, run_id: str, n: int, env: dict[str, str]) -> float:
-    started = time.perf_counter()
-    proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT, env=env)
-    try:
-        deadline = time.monotonic() + 600
-        while time.monotonic() < deadline:
-            states = [
-                json.loads(p.read_text()).get("state")
-                for p in runs.glob(f"{run_id}/*/status/*.json")
-            ]
-            if len(states) == n and all(s == "running" for s in states):
-                return time.perf_counter() - started
-            if proc.poll() is not None:
-                raise RuntimeError(f"spawn-site exited; see {runs / run_id}")
-            time.sleep(0.05)
-        raise TimeoutError("agents did not come up within 600 s")
-    finally:
-        proc.send_signal(signal.SIGTERM)
-        proc.wait()
+    return time_until_running([argv], runs / run_id, n, env=env)
 
 
 def spawn_site_rows(root: Path, n: int) -> list[tuple[str, float]]:

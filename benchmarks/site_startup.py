@@ -14,8 +14,6 @@ Usage: python benchmarks/site_startup.py [--agents-per-site 16] [--topology pair
 from __future__ import annotations
 
 import argparse
-import json
-import signal
 import subprocess
 import sys
 import tempfile
@@ -24,6 +22,7 @@ from pathlib import Path
 
 from chia.exchange.server import ExchangeServer
 from chia.testing import redis_server
+from chia.testing.campaigns import time_until_running, write_campaign_dir
 
 
 def write_campaign(root: Path, per_site: int, topology: str) -> Path:
@@ -40,21 +39,7 @@ def write_campaign(root: Path, per_site: int, topology: str) -> Path:
             agents.append(
                 {"name": name, "role": "r", "mission": "m", "allowed_peers": peers, "site": site}
             )
-    campaign = {
-        "name": "startup-bench",
-        "user_task": "start up",
-        "initial_agent": everyone[0],
-        "policy": {"kind": "counter"},
-        "limits": {"idle_timeout_s": 600},
-        "agents": agents,
-    }
-    directory = root / "startup-bench"
-    (directory / "prompt_profiles").mkdir(parents=True)
-    (directory / "campaign.jsonc").write_text(json.dumps(campaign))
-    (directory / "prompt_profiles" / "default.json").write_text(
-        json.dumps({"system_prompt": "s", "protocol_prompt": "p"})
-    )
-    return directory
+    return write_campaign_dir(root, "startup-bench", agents)
 
 
 def floor(count: int) -> float:
@@ -70,33 +55,14 @@ def floor(count: int) -> float:
 def chia_startup(
     campaign: Path, runs: Path, run_id: str, exchange: list[str], n: int, per_process: int = 1
 ) -> float:
-    sites = []
-    started = time.perf_counter()
+    argvs = []
     for site in ("east", "west"):
         agents = ",".join(f"{site}-{i:02d}" for i in range(n))
         argv = [sys.executable, "-m", "chia", "spawn-site", "--system", "local", "--site", site]
         argv += ["--campaign", str(campaign), "--run-id", run_id, "--agents", agents]
         argv += [*exchange, "--runs-dir", str(runs), "--no-bootstrap"]
-        argv += ["--agents-per-process", str(per_process)]
-        sites.append(subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT))
-    try:
-        deadline = time.monotonic() + 600
-        while time.monotonic() < deadline:
-            states = [
-                json.loads(p.read_text()).get("state")
-                for p in runs.glob(f"{run_id}/*/status/*.json")
-            ]
-            if len(states) == 2 * n and all(s == "running" for s in states):
-                return time.perf_counter() - started
-            if any(s == "failed" for s in states) or any(p.poll() is not None for p in sites):
-                raise RuntimeError(f"a site failed; see {runs / run_id}")
-            time.sleep(0.05)
-        raise TimeoutError("sites did not come up within 600 s")
-    finally:
-        for proc in sites:
-            proc.send_signal(signal.SIGTERM)
-        for proc in sites:
-            proc.wait()
+        argvs.append([*argv, "--agents-per-process", str(per_process)])
+    return time_until_running(argvs, runs / run_id, 2 * n)
 
 
 def main() -> None:
