@@ -31,6 +31,13 @@ available_node_types:
     num_workers: 1
 """
 
+
+def _result(stdout: str) -> dict[str, object]:
+    """The driver's RESULT line (Ray may print warnings to stdout after it)."""
+    (line,) = [x for x in stdout.splitlines() if x.startswith("RESULT ")]
+    return json.loads(line.removeprefix("RESULT "))
+
+
 DRIVER = """
 import json, os, ray
 from chia.base.ChiaFunction import ChiaFunction
@@ -43,7 +50,7 @@ ray.init(address=os.environ["RAY_ADDRESS"], log_to_driver=False, logging_level="
 alive = [n for n in ray.nodes() if n["Alive"]]
 node = ray.get(on_fpga.chia_remote(), timeout=60)
 fpga_nodes = [n["NodeID"] for n in alive if n["Resources"].get("fpga")]
-print(json.dumps({"alive": len(alive), "node": node, "fpga_nodes": fpga_nodes}))
+print("RESULT " + json.dumps({"alive": len(alive), "node": node, "fpga_nodes": fpga_nodes}))
 """
 
 
@@ -52,7 +59,7 @@ def _drive(env: dict[str, str]) -> dict[str, object]:
         [sys.executable, "-c", DRIVER], capture_output=True, text=True, env=env, timeout=120
     )
     assert out.returncode == 0, out.stderr
-    return json.loads(out.stdout.strip().splitlines()[-1])
+    return _result(out.stdout)
 
 
 @pytest.mark.slow

@@ -35,6 +35,13 @@ available_node_types:
   fpga: {resources: {CPU: 1, fpga: 1}, num_workers: 2, compatible_ips: [far]}
 """
 
+
+def _result(stdout: str) -> dict[str, object]:
+    """The driver's RESULT line (Ray may print warnings to stdout after it)."""
+    (line,) = [x for x in stdout.splitlines() if x.startswith("RESULT ")]
+    return json.loads(line.removeprefix("RESULT "))
+
+
 DRIVER = """
 import json, os, ray
 from chia.base.ChiaFunction import ChiaFunction
@@ -46,7 +53,8 @@ def where():
 ray.init(address=os.environ["RAY_ADDRESS"], log_to_driver=False, logging_level="ERROR")
 alive = [n for n in ray.nodes() if n["Alive"]]
 fpga = sorted(n["NodeID"] for n in alive if n["Resources"].get("fpga"))
-print(json.dumps({"alive": len(alive), "ran_on": ray.get(where.chia_remote()), "fpga": fpga}))
+ran_on = ray.get(where.chia_remote())
+print("RESULT " + json.dumps({"alive": len(alive), "ran_on": ran_on, "fpga": fpga}))
 """
 
 
@@ -93,7 +101,7 @@ def test_workers_on_a_machine_reached_over_ssh(tmp_path):
                 timeout=120,
             )
             assert out.returncode == 0, out.stderr
-            seen = json.loads(out.stdout.strip().splitlines()[-1])
+            seen = _result(out.stdout)
             assert seen["alive"] == 4 and seen["ran_on"] in seen["fpga"]
         finally:
             down = run("down", str(path))

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import logging
 import os
+import time
 from dataclasses import dataclass
 from typing import Any, ClassVar
 from urllib.parse import urlsplit, urlunsplit
@@ -141,6 +142,17 @@ class _ToolServerActor:
 
 
 _actor_class: Any = None
+
+
+def _wait_dead(actor: Any, timeout_s: float = 10.0) -> None:
+    """Return once a killed actor is gone (``ray.kill`` only sends the request)."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        try:
+            ray.get(actor.__ray_ready__.remote(), timeout=1)
+        except (ray.exceptions.RayActorError, ray.exceptions.GetTimeoutError):
+            return
+        time.sleep(0.05)
 
 
 def _server_actor_class() -> Any:
@@ -272,6 +284,7 @@ class ChiaTool:
         except Exception as exc:  # the actor may already be gone; kill it regardless
             log.debug("tool %s: stop failed (%s); killing the actor", self.name, exc)
         ray.kill(actor)
+        _wait_dead(actor)
         self.port = None
 
     def __enter__(self) -> ChiaTool:
