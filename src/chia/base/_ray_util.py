@@ -68,6 +68,39 @@ def get_named_actor(name: str, namespace: str) -> Any | None:
         return None
 
 
+def pinned_singleton(
+    cls: type[Any],
+    name: str,
+    namespace: str,
+    node_id: str,
+    *args: Any,
+    soft: bool = False,
+    max_concurrency: int | None = None,
+    **kwargs: Any,
+) -> Any:
+    """Return the named detached actor, creating it pinned to ``node_id`` if needed.
+
+    Every chia service actor (cache, KV store, PID registry, profile collector, dispatch
+    proxy) is one of these: named, detached, ``num_cpus=0`` and pinned to a node.
+    ``args``/``kwargs`` go to the constructor only when a new actor is created.
+    """
+    existing = get_named_actor(name, namespace)
+    if existing is not None:
+        return existing
+    options: dict[str, Any] = {
+        "name": name,
+        "namespace": namespace,
+        "lifetime": "detached",
+        "get_if_exists": True,
+        "num_cpus": 0,
+        "scheduling_strategy": pinned_to(node_id, soft=soft),
+    }
+    if max_concurrency is not None:
+        options["max_concurrency"] = max_concurrency
+    actor_cls: Any = ray.remote(cls)
+    return actor_cls.options(**options).remote(*args, **kwargs)
+
+
 def kill_named_actor(name: str, namespace: str, timeout: float = 10.0) -> bool:
     """Kill the named actor and wait until its name is free; False if there was none."""
     handle = get_named_actor(name, namespace)

@@ -37,7 +37,7 @@ from chia.base._ray_util import (
     get_named_actor,
     head_node_id,
     kill_named_actor,
-    pinned_to,
+    pinned_singleton,
 )
 from chia.base._rules import Rule, load_rules
 from chia.errors import ChiaUsageError
@@ -138,18 +138,9 @@ def start_cache(
     rules = load_rules(yaml_path, "cache", False) if yaml_path else {}
     ns = namespace or CHIA_NAMESPACE
     _namespace = ns
-    existing = get_named_actor(CACHE_NAME, ns)
-    if existing is not None:
-        return existing
-    actor_cls: Any = ray.remote(Cache)
-    return actor_cls.options(
-        name=CACHE_NAME,
-        namespace=ns,
-        lifetime="detached",
-        get_if_exists=True,
-        num_cpus=0,
-        scheduling_strategy=pinned_to(head_node_id()),
-    ).remote(cache_dir_path, int(size * UNITS[units]), rules)
+    return pinned_singleton(
+        Cache, CACHE_NAME, ns, head_node_id(), cache_dir_path, int(size * UNITS[units]), rules
+    )
 
 
 def stop_cache(namespace: str | None = None) -> None:

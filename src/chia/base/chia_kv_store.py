@@ -32,7 +32,7 @@ from typing import Any
 
 import ray
 
-from chia.base._ray_util import current_node_id, get_named_actor, pinned_to
+from chia.base._ray_util import current_node_id, get_named_actor, pinned_singleton
 from chia.errors import ChiaUsageError
 
 __all__ = [
@@ -94,18 +94,7 @@ def get_or_create_kv_store(name: str, namespace: str, **defaults: Any) -> Any:
     Returns:
         A Ray ActorHandle to the ChiaKVStore.
     """
-    existing = get_named_actor(name, namespace)
-    if existing is not None:
-        return existing
-    actor_cls: Any = ray.remote(ChiaKVStore)
-    return actor_cls.options(
-        name=name,
-        namespace=namespace,
-        lifetime="detached",
-        get_if_exists=True,
-        num_cpus=0,
-        scheduling_strategy=pinned_to(current_node_id()),
-    ).remote(**defaults)
+    return pinned_singleton(ChiaKVStore, name, namespace, current_node_id(), **defaults)
 
 
 def query_kv(handle: Any, key: str, default: Any = None, timeout: float = 60.0) -> Any:

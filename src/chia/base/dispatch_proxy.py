@@ -39,7 +39,7 @@ from chia.base._ray_util import (
     CHIA_NAMESPACE,
     current_node_id,
     head_node_id,
-    pinned_to,
+    pinned_singleton,
     ray_nodes,
     resource_demands,
 )
@@ -206,13 +206,10 @@ class DispatchProxy:
 def get_dispatch_proxy() -> Any:
     """Return this job's proxy actor, creating it on the head node if needed."""
     job = ray.get_runtime_context().get_job_id()
-    actor_cls: Any = ray.remote(DispatchProxy)
-    return actor_cls.options(
-        name=f"chia_dispatch_proxy_{job}",
-        namespace=CHIA_NAMESPACE,
-        lifetime="detached",
-        get_if_exists=True,
-        num_cpus=0,
+    return pinned_singleton(
+        DispatchProxy,
+        f"chia_dispatch_proxy_{job}",
+        CHIA_NAMESPACE,
+        head_node_id(),
         max_concurrency=1000,
-        scheduling_strategy=pinned_to(head_node_id()),
-    ).remote()
+    )

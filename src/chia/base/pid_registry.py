@@ -29,6 +29,7 @@ from chia.base._ray_util import (
     current_node_id,
     get_named_actor,
     head_node_id,
+    pinned_singleton,
     pinned_to,
 )
 
@@ -126,19 +127,16 @@ class PidRegistryActor:
 
 def _get_registry(create: bool = True) -> Any | None:
     """Return the registry actor handle (creating it, pinned to the head, if asked)."""
-    handle = get_named_actor(REGISTRY_NAME, CHIA_NAMESPACE)
-    if handle is not None or not create:
-        return handle
-    actor_cls: Any = ray.remote(PidRegistryActor)
-    return actor_cls.options(
-        name=REGISTRY_NAME,
-        namespace=CHIA_NAMESPACE,
-        lifetime="detached",
-        get_if_exists=True,
-        num_cpus=0,
+    if not create:
+        return get_named_actor(REGISTRY_NAME, CHIA_NAMESPACE)
+    return pinned_singleton(
+        PidRegistryActor,
+        REGISTRY_NAME,
+        CHIA_NAMESPACE,
+        head_node_id(),
+        soft=True,
         max_concurrency=8,
-        scheduling_strategy=pinned_to(head_node_id(), soft=True),
-    ).remote()
+    )
 
 
 # --- worker side: the Popen hook -------------------------------------------------------

@@ -23,7 +23,7 @@ from chia.base._ray_util import (
     get_named_actor,
     head_node_id,
     kill_named_actor,
-    pinned_to,
+    pinned_singleton,
 )
 
 __all__ = [
@@ -98,17 +98,9 @@ def start_collector(path: str = "chia-profile.jsonl", namespace: str | None = No
     """
     global _driver_collector
     ns = namespace or CHIA_NAMESPACE
-    handle = get_named_actor(COLLECTOR_NAME, ns)
-    if handle is None:
-        actor_cls: Any = ray.remote(ProfileCollectorActor)
-        handle = actor_cls.options(
-            name=COLLECTOR_NAME,
-            namespace=ns,
-            lifetime="detached",
-            get_if_exists=True,
-            num_cpus=0,
-            scheduling_strategy=pinned_to(head_node_id()),
-        ).remote(str(Path(path).resolve()))
+    handle = pinned_singleton(
+        ProfileCollectorActor, COLLECTOR_NAME, ns, head_node_id(), str(Path(path).resolve())
+    )
     ray.get(handle.path.remote())  # ready before the first record
     _driver_collector = (COLLECTOR_NAME, ns, handle._actor_id.hex())
     return handle
