@@ -48,6 +48,17 @@ def _master(profile: Any, ssh_config: Path | None, control_dir: Path | None) -> 
     return SshMaster(target, control_dir=control_dir, reuse=True)
 
 
+def _ask(
+    verb: str, system: str, port: int | None, ssh_config: Path | None, control_dir: Path | None
+) -> tuple[str, dict[str, Any]]:
+    """Run one relay command (``stop``, ``status``) on the site; return the site and reply."""
+    from chia.dashboard.relay import relay_command
+
+    profile, relay = _site(system, port)
+    with _master(profile, ssh_config, control_dir) as master:
+        return profile.name, relay_command(master, relay, verb)
+
+
 @app.command()
 def start(
     system: str = SYSTEM,
@@ -96,13 +107,9 @@ def stop(
     control_dir: Path | None = CONTROL_DIR,
 ) -> None:
     """Stop the relay on the site's login node (only chia's own relay for that port)."""
-    from chia.dashboard.relay import relay_command
-
-    profile, relay = _site(system, port)
-    with _master(profile, ssh_config, control_dir) as master:
-        doc = relay_command(master, relay, "stop")
+    site, doc = _ask("stop", system, port, ssh_config, control_dir)
     state = "stopped" if doc.get("stopped") else "was not running"
-    console.print(f"relay {profile.name}: {state} on {doc.get('host')}", markup=False)
+    console.print(f"relay {site}: {state} on {doc.get('host')}", markup=False)
 
 
 @app.command()
@@ -113,16 +120,12 @@ def status(
     control_dir: Path | None = CONTROL_DIR,
 ) -> None:
     """Say whether the relay runs on the site's login node; exit 3 when it does not."""
-    from chia.dashboard.relay import relay_command
-
-    profile, relay = _site(system, port)
-    with _master(profile, ssh_config, control_dir) as master:
-        doc = relay_command(master, relay, "status")
+    site, doc = _ask("status", system, port, ssh_config, control_dir)
     if doc.get("running"):
         console.print(
-            f"relay {profile.name}: running on {doc['host']}:{doc['port']} (pid {doc['pid']})",
+            f"relay {site}: running on {doc['host']}:{doc['port']} (pid {doc['pid']})",
             markup=False,
         )
         return
-    console.print(f"relay {profile.name}: not running on {doc.get('host')}", markup=False)
+    console.print(f"relay {site}: not running on {doc.get('host')}", markup=False)
     raise typer.Exit(3)
