@@ -7,6 +7,7 @@ schema error names the file and the dotted key that is wrong or unknown.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -14,8 +15,9 @@ import json5
 from pydantic import BaseModel, ValidationError
 
 from chia.errors import ChiaUsageError
+from chia.names import is_valid_name
 
-__all__ = ["describe_validation_error", "load_jsonc", "parse_model"]
+__all__ = ["describe_validation_error", "load_jsonc", "parse_model", "resolve_config"]
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -43,6 +45,27 @@ def load_jsonc(path: Path) -> Any:
             where = f"{path}:{match['line']}" + (f":{match['col']}" if match["col"] else "")
             raise ChiaUsageError(f"{where}: JSON syntax error: {match['msg']}") from None
         raise ChiaUsageError(f"{path}: JSON syntax error: {exc}") from None
+
+
+def resolve_config(ref: str | Path, packaged: Mapping[str, Path], what: str) -> Path:
+    """Find a config file given as a path or as the name of a packaged one.
+
+    Args:
+        ref: A file path, or a packaged name.
+        packaged: Packaged names to their files.
+        what: What is looked for ("campaign", "profile"), for the message.
+
+    Raises:
+        ChiaUsageError: If ``ref`` is neither an existing file nor a packaged name.
+    """
+    candidate = Path(ref).expanduser()
+    if candidate.is_file():
+        return candidate
+    if isinstance(ref, str) and is_valid_name(ref) and ref in packaged:
+        return packaged[ref]
+    raise ChiaUsageError(
+        f"{ref}: no such {what} file or packaged {what} (packaged: {', '.join(packaged) or 'none'})"
+    )
 
 
 def describe_validation_error(exc: ValidationError, source: str) -> str:

@@ -8,9 +8,8 @@ from pathlib import Path
 from chia import assets
 from chia.campaign.model import CampaignSpec, PromptProfile
 from chia.campaign.validation import validate_campaign
-from chia.config_files import load_jsonc, parse_model
+from chia.config_files import load_jsonc, parse_model, resolve_config
 from chia.errors import ChiaUsageError
-from chia.names import is_valid_name
 
 __all__ = ["CAMPAIGN_FILE", "LoadedCampaign", "load_campaign", "packaged_campaigns"]
 
@@ -49,15 +48,7 @@ def _resolve(ref: str | Path) -> Path:
         if not candidate.is_file():
             raise ChiaUsageError(f"{candidate.parent}: directory has no {CAMPAIGN_FILE}")
         return candidate
-    if candidate.is_file():
-        return candidate
-    packaged = packaged_campaigns()
-    if isinstance(ref, str) and is_valid_name(ref) and ref in packaged:
-        return packaged[ref]
-    raise ChiaUsageError(
-        f"{ref}: no such campaign file, directory or packaged campaign "
-        f"(packaged: {', '.join(packaged) or 'none'})"
-    )
+    return resolve_config(ref, packaged_campaigns(), "campaign")
 
 
 def _load_prompts(spec: CampaignSpec, campaign_path: Path) -> PromptProfile:

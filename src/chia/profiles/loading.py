@@ -14,9 +14,8 @@ from pathlib import Path
 from typing import Any
 
 from chia import assets
-from chia.config_files import load_jsonc, parse_model
+from chia.config_files import load_jsonc, parse_model, resolve_config
 from chia.errors import ChiaUsageError
-from chia.names import is_valid_name
 from chia.profiles.model import SystemProfile
 
 __all__ = ["expand_placeholders", "load_profile", "packaged_profiles", "read_profile_data"]
@@ -30,21 +29,9 @@ def packaged_profiles() -> dict[str, Path]:
     return {p.stem: p for p in sorted(assets.path("profiles").glob("*.json"))}
 
 
-def _resolve(ref: str | Path) -> Path:
-    candidate = Path(ref).expanduser()
-    if candidate.is_file():
-        return candidate
-    packaged = packaged_profiles()
-    if isinstance(ref, str) and is_valid_name(ref) and ref in packaged:
-        return packaged[ref]
-    raise ChiaUsageError(
-        f"{ref}: no such profile file or packaged profile (packaged: {', '.join(packaged)})"
-    )
-
-
 def read_profile_data(ref: str | Path) -> tuple[Path, dict[str, Any]]:
     """Return a profile's file and its raw, unexpanded JSON object."""
-    path = _resolve(ref)
+    path = resolve_config(ref, packaged_profiles(), "profile")
     data = load_jsonc(path)
     if not isinstance(data, dict):
         raise ChiaUsageError(f"{path}: a profile file must hold a JSON object")
