@@ -236,13 +236,21 @@ def stop_script(
         f"  kill -TERM {pid} 2>/dev/null || true; i=0",
         f"  while kill -0 {pid} 2>/dev/null && [ $i -lt {ticks} ]; do sleep 0.1; i=$((i+1)); done",
         f"  kill -KILL -- -{pid} 2>/dev/null || true",
+        # SIGKILL is asynchronous: return only once the leader is gone (a zombie has an
+        # empty command line, and nothing here reaps it).
+        f"  i=0; while [ -n \"$(tr -d '\\0' < /proc/{pid}/cmdline 2>/dev/null)\" ]"
+        " && [ $i -lt 50 ]; do sleep 0.1; i=$((i+1)); done",
         "fi",
-        # Leftovers whose leader already died: Ray processes of this node's session dir.
-        # The pattern is split in this text so that no shell or ssh client carrying this
-        # script (they all show it in their command lines) matches it.
+        # Leftovers whose leader already died: Ray processes of this node's session dir,
+        # killed until none is left. The pattern is split in this text so that no shell or
+        # ssh client carrying this script (they all show it in their command lines)
+        # matches it.
         f'pattern={shlex.quote(temp_dir + "/sess")}"ion_"',
-        'for p in $(grep -lsF "$pattern" /proc/[0-9]*/cmdline | cut -d/ -f3); do',
-        '  [ "$p" != $$ ] && kill -KILL "$p" 2>/dev/null',
+        "i=0; while [ $i -lt 50 ]; do",
+        '  left=$(grep -lsF "$pattern" /proc/[0-9]*/cmdline | cut -d/ -f3 | grep -vx "$$")',
+        '  [ -z "$left" ] && break',
+        '  for p in $left; do kill -KILL "$p" 2>/dev/null; done',
+        "  sleep 0.1; i=$((i+1))",
         "done",
         "echo STOPPED",
     ]
