@@ -1,12 +1,13 @@
-"""The one rule for run ids, site names and agent names (DESIGN.md section 4)."""
+"""The one rule for run ids, site names and agent names (DESIGN.md section 4), and ids."""
 
 from __future__ import annotations
 
+import os
 import re
 
 from chia.errors import ChiaUsageError
 
-__all__ = ["NAME_PATTERN", "check_name", "is_valid_name"]
+__all__ = ["NAME_PATTERN", "check_name", "is_valid_name", "random_id"]
 
 NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"
 _NAME_RE = re.compile(NAME_PATTERN)
@@ -33,3 +34,12 @@ def check_name(value: str, what: str = "name") -> str:
             "starting with a letter or digit"
         )
     return value
+
+
+def random_id() -> str:
+    """A fresh random id: 128 bits as 32 lowercase hex digits (like ``uuid4().hex``).
+
+    Message and event ids are made on every message, so this reads the OS's random
+    source directly: a quarter of ``uuid4().hex``'s cost, with the same uniqueness.
+    """
+    return os.urandom(16).hex()

@@ -1,8 +1,9 @@
 """The campaign agent: an Academy agent that takes messages and runs decision turns.
 
-Messages arrive through the ``receive_message`` action, which validates and acknowledges
-them at once; the ``ingest`` loop then logs each (a Lamport-stamped receive event) and
-queues it in the inbox. Once the host has seen every peer answer a ping
+Messages arrive through the ``receive_message`` action, which validates each, logs it (a
+Lamport-stamped receive event) and queues it in the inbox before acknowledging: logging
+before queueing keeps causal order, since any send a message causes comes after its receive
+event. Once the host has seen every peer answer a ping
 (:meth:`CampaignAgent.mark_running`), the ``take_turns`` loop drains the inbox one turn at
 a time: the policy decides, the agent acts. State is
 guarded by a lock because Academy runs actions concurrently. The agent stops on campaign
@@ -96,7 +97,6 @@ class CampaignAgent(Agent):
         self.setup = setup
         self.policy = policy
         self._lock = asyncio.Lock()
-        self._arrivals: asyncio.Queue[Envelope] = asyncio.Queue()  # accepted, not yet logged
         self._inbox: asyncio.Queue[Envelope] = asyncio.Queue()  # logged, waiting for a turn
         self._running = asyncio.Event()
         self._recent: deque[Envelope] = deque(maxlen=_RECENT)
@@ -143,7 +143,9 @@ class CampaignAgent(Agent):
 
     @action
     async def receive_message(self, envelope: dict[str, Any]) -> dict[str, Any]:
-        """Accept one message envelope (a JSON object) into the inbox.
+        """Accept one message envelope (a JSON object): log it and queue it for a turn.
+
+        Arrivals are on record at once, whether or not the agent is taking turns yet.
 
         Returns:
             ``{"accepted": true, "message_id": ...}``.
@@ -154,7 +156,13 @@ class CampaignAgent(Agent):
         message = Envelope.model_validate(envelope)
         if message.recipient != self.name:
             raise ValueError(f"message for {message.recipient!r} delivered to {self.name!r}")
-        self._arrivals.put_nowait(message)  # logged by `ingest`, off the sender's round trip
+        clock = self.setup.writer.clock.observe(message.clock)
+        self.setup.writer.emit_trusted(
+            MessageReceived, _message_fields(message, sender_site=message.sender_site), clock=clock
+        )
+        if self._book.bump("messages_received") == 1:
+            self.setup.landmark(f"first message from {message.sender} ({message.kind})")
+        self._inbox.put_nowait(message)
         return {"accepted": True, "message_id": message.message_id}
 
     @action
@@ -162,37 +170,6 @@ class CampaignAgent(Agent):
         """Return this agent's status snapshot as JSON."""
         async with self._lock:
             return self._book.snapshot().model_dump(mode="json")
-
-    @loop
-    async def ingest(self, shutdown: asyncio.Event) -> None:
-        """Log each arrival (Lamport receive event, counters), then queue it for a turn.
-
-        Runs whether or not the agent is taking turns yet: arrivals are on record at once.
-        Logging before queueing keeps causal order: any send a message causes comes after
-        its receive event.
-        """
-        while True:
-            message = await self._arrivals.get()
-            self._record_arrival(message)
-            self._inbox.put_nowait(message)
-
-    def _record_arrival(self, message: Envelope) -> None:
-        clock = self.setup.writer.clock.observe(message.clock)
-        self.setup.writer.emit(
-            MessageReceived,
-            clock=clock,
-            message_id=message.message_id,
-            sender=message.sender,
-            recipient=message.recipient,
-            message_kind=message.kind,
-            round=message.round,
-            tldr=message.tldr,
-            content=message.content,
-            reply_requested=message.reply_requested,
-            sender_site=message.sender_site,
-        )
-        if self._book.bump("messages_received") == 1:
-            self.setup.landmark(f"first message from {message.sender} ({message.kind})")
 
     @loop
     async def flush_status(self, shutdown: asyncio.Event) -> None:
@@ -308,18 +285,7 @@ class CampaignAgent(Agent):
             tldr=act.tldr,
             round=round_,
         )
-        self.setup.writer.emit(
-            MessageSent,
-            clock=envelope.clock,
-            message_id=envelope.message_id,
-            sender=self.name,
-            recipient=act.recipient,
-            message_kind=envelope.kind,
-            round=round_,
-            tldr=envelope.tldr,
-            content=envelope.content,
-            reply_requested=envelope.reply_requested,
-        )
+        self.setup.writer.emit_trusted(MessageSent, _message_fields(envelope), clock=envelope.clock)
         try:
             await asyncio.wait_for(
                 Handle(peer).action("receive_message", envelope.model_dump(mode="json")),
@@ -381,6 +347,21 @@ class CampaignAgent(Agent):
         """Stop on request (Ctrl-C or SIGTERM on the site): record and shut down."""
         if self.outcome is None:
             self._finish("stopped")
+
+
+def _message_fields(envelope: Envelope, **extra: Any) -> dict[str, Any]:
+    """A message event's own fields, copied from a validated envelope."""
+    return {
+        "message_id": envelope.message_id,
+        "sender": envelope.sender,
+        "recipient": envelope.recipient,
+        "message_kind": envelope.kind,
+        "round": envelope.round,
+        "tldr": envelope.tldr,
+        "content": envelope.content,
+        "reply_requested": envelope.reply_requested,
+        **extra,
+    }
 
 
 class _AgentSink:

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import uuid
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from chia.names import NAME_PATTERN
+from chia.names import NAME_PATTERN, random_id
 
 __all__ = ["KICKOFF_SENDER", "Envelope", "MessageKind"]
 
@@ -24,7 +23,7 @@ class Envelope(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    message_id: str = Field(default_factory=lambda: uuid.uuid4().hex)
+    message_id: str = Field(default_factory=random_id)
     run_id: str
     sender: str
     sender_site: str | None = None

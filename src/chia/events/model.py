@@ -8,11 +8,12 @@ so a merged multi-site timeline is causally ordered even when site clocks disagr
 
 from __future__ import annotations
 
-import uuid
 from datetime import datetime, timezone
 from typing import Annotated, Any, Literal, TypeAlias, get_args
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, TypeAdapter
+
+from chia.names import random_id
 
 __all__ = [
     "EVENT_KINDS",
@@ -55,7 +56,7 @@ class EventBase(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     schema_version: Literal[1] = SCHEMA_VERSION
-    event_id: str = Field(default_factory=lambda: uuid.uuid4().hex)
+    event_id: str = Field(default_factory=random_id)
     timestamp: AwareDatetime = Field(default_factory=_utc_now)
     run_id: str
     site: str

@@ -29,3 +29,27 @@ def test_reopening_appends(tmp_path):
         with EventWriter(path, run_id="r", site="s", writer="w") as writer:
             writer.emit(Note, message=message)
     assert [e.message for e in iter_events([path]) if isinstance(e, Note)] == ["a", "b"]
+
+
+def test_trusted_line_is_the_line_emit_writes(tmp_path):
+    """emit_trusted skips the model, so its line must parse to what emit would have built."""
+    fields = {
+        "message_id": "m1",
+        "sender": "agent-crux",
+        "recipient": "agent-aurora",
+        "message_kind": "chat",
+        "round": 3,
+        "tldr": "t",
+        "content": "hello",
+        "reply_requested": True,
+        "sender_site": "crux",
+    }
+    path = tmp_path / "w.jsonl"
+    with EventWriter(path, run_id="r", site="aurora", writer="agent-aurora") as writer:
+        expected = writer.emit(MessageReceived, clock=7, **fields)
+        writer.emit_trusted(MessageReceived, fields, clock=7)
+    built, trusted = list(iter_events([path]))
+    assert isinstance(trusted, MessageReceived)
+    assert trusted.event_id != built.event_id and trusted.timestamp >= built.timestamp
+    same = {"event_id", "timestamp"}
+    assert trusted.model_dump(exclude=same) == expected.model_dump(exclude=same)
