@@ -1,7 +1,10 @@
 """Round-trip latency and throughput: bare Academy actions per exchange vs. the raw floors.
 
-Usage: python benchmarks/exchange_roundtrip.py [--n 500] [--inflight 100] [--per-worker 20]
-       [--rounds 5] [--only local,redis,...]
+Usage: python benchmarks/exchange_roundtrip.py [--n 1000] [--inflight 100] [--per-worker 20]
+       [--rounds 10] [--only local,redis,...]
+
+``--only`` names exchanges (local, hybrid, redis, http, http+redis, aiohttp); a floor runs
+with its exchange (raw request/reply with redis, raw GET with aiohttp).
 
 Every measured path is one ``async def measure_<path>(env, opts)`` registered in ``PATHS``;
 it starts what it needs on the shared services in ``env`` (a real redis-server and
@@ -55,6 +58,8 @@ from chia.testing import RedisServer, http_exchange, redis_server
 
 #: This issue's target: chia adds at most this much over bare Academy on each exchange.
 TARGET = 0.10
+#: How often the benchmarked campaign agent's inbox is emptied (a stand-in for its turns).
+DRAIN_EVERY_S = 0.005
 
 
 @dataclass(frozen=True)
@@ -244,7 +249,12 @@ async def measure_raw_aiohttp(env: Env, opts: Options) -> Row:
 async def running_campaign_agent(
     bench: Bench, workdir: Path
 ) -> AsyncIterator[tuple[Handle[Any], str]]:
-    """One chia campaign agent (events and status written as in a run); yields a handle."""
+    """One chia campaign agent (events and status written as in a run); yields a handle.
+
+    The agent is not started on turns, but its inbox is drained every ``DRAIN_EVERY_S``,
+    as a running agent's turns would take its messages in batches, so they do not pile
+    up in memory (the turns themselves are not the messaging path, and not measured).
+    """
     run_id = f"bench-{uuid.uuid4().hex[:8]}"
     spec = load_campaign("federated-chat").spec
     name = "agent-crux"
@@ -265,9 +275,19 @@ async def running_campaign_agent(
     runtime = Runtime(
         agent, exchange_factory=bench.factory, registration=registration, config=runtime_config()
     )
+
+    async def drain() -> None:
+        while True:
+            await asyncio.sleep(DRAIN_EVERY_S)
+            agent.queued_messages()
+
     with setup.writer:
         async with runtime:
-            yield Handle(agent_id(run_id, name)), run_id
+            consumer = asyncio.create_task(drain())
+            try:
+                yield Handle(agent_id(run_id, name)), run_id
+            finally:
+                consumer.cancel()
 
 
 async def measure_pair(env: Env, opts: Options, kind: str) -> list[Row]:
@@ -275,9 +295,10 @@ async def measure_pair(env: Env, opts: Options, kind: str) -> list[Row]:
 
     chia: a fresh Envelope (as a sender builds one) to ``receive_message``, which
     validates it, appends a Lamport-stamped receive event to the agent's file, counts it
-    and queues it for a turn. The agent is not started on turns, so the figure is the
-    messaging path alone. Academy: an ``echo`` action given a fresh envelope-sized JSON
-    object (a new message id per call, as any sender would make).
+    and queues it for a turn. The agent is not started on turns (its inbox is drained
+    without them), so the figure is the messaging path alone. Academy: an ``echo``
+    action given a fresh envelope-sized JSON object (a new message id per call, as any
+    sender would make).
 
     Both agents run side by side through ``opts.rounds`` rounds, each with freshly started
     agents and the two measured in alternating order, so drift on a shared VM and the
@@ -333,13 +354,14 @@ def _pair(kind: str) -> Measure:
     return lambda env, opts: measure_pair(env, opts, kind)
 
 
-#: Every measured path, in table order.
-PATHS: list[Measure] = [
-    *(_academy(kind) for kind in ("local", "hybrid", "redis", "http", "http+redis")),
-    *(_pair(kind) for kind in ("local", "redis", "http")),
-    _one(measure_raw_redis),
-    _one(measure_raw_aiohttp),
+#: Every measured path as (exchange, measure), in table order.
+PATHS: list[tuple[str, Measure]] = [
+    *((kind, _academy(kind)) for kind in ("local", "hybrid", "redis", "http", "http+redis")),
+    *((kind, _pair(kind)) for kind in ("local", "redis", "http")),
+    ("redis", _one(measure_raw_redis)),
+    ("aiohttp", _one(measure_raw_aiohttp)),
 ]
+EXCHANGES = sorted({exchange for exchange, _ in PATHS})
 
 
 def print_table(rows: list[Row], opts: Options) -> None:
@@ -367,22 +389,32 @@ def print_table(rows: list[Row], opts: Options) -> None:
             )
 
 
-async def run_all(env: Env, opts: Options) -> list[Row]:
-    """Measure every path in ``PATHS`` against ``env``."""
+async def run_all(env: Env, opts: Options, only: set[str]) -> list[Row]:
+    """Measure every path in ``PATHS`` on the exchanges in ``only`` against ``env``."""
     rows = []
     with json_only():
-        for measure in PATHS:
-            rows += await measure(env, opts)
+        for exchange, measure in PATHS:
+            if exchange in only:
+                print(f"measuring {exchange} ...", flush=True)
+                rows += await measure(env, opts)
     return rows
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--n", type=int, default=500)
+    parser.add_argument("--n", type=int, default=1000)
     parser.add_argument("--inflight", type=int, default=100)
     parser.add_argument("--per-worker", type=int, default=20)
-    parser.add_argument("--rounds", type=int, default=5, help="Alternating chia/Academy blocks.")
+    parser.add_argument("--rounds", type=int, default=10, help="Alternating chia/Academy blocks.")
+    parser.add_argument(
+        "--only",
+        default=",".join(EXCHANGES),
+        help=f"Comma-separated exchanges to measure (default: all of {','.join(EXCHANGES)}).",
+    )
     args = parser.parse_args()
+    only = {name.strip() for name in args.only.split(",") if name.strip()}
+    if not only or only - set(EXCHANGES):
+        parser.error(f"--only takes names from {','.join(EXCHANGES)}; got {args.only!r}")
     opts = Options(n=args.n, inflight=args.inflight, per_worker=args.per_worker, rounds=args.rounds)
     with (
         redis_server() as redis,
@@ -390,7 +422,7 @@ def main() -> None:
         http_exchange(backend="redis", redis_url=redis.url(3)) as http_redis,
     ):
         env = Env(redis=redis, http_memory_url=http_memory.url, http_redis_url=http_redis.url)
-        rows = asyncio.run(run_all(env, opts))
+        rows = asyncio.run(run_all(env, opts, only))
     print_table(rows, opts)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import os
 import re
 
@@ -36,10 +37,33 @@ def check_name(value: str, what: str = "name") -> str:
     return value
 
 
-def random_id() -> str:
-    """A fresh random id: 128 bits as 32 lowercase hex digits (like ``uuid4().hex``).
+class _IdSource:
+    """Unique ids without a system call each: a random per-process prefix and a counter.
 
-    Message and event ids are made on every message, so this reads the OS's random
-    source directly: a quarter of ``uuid4().hex``'s cost, with the same uniqueness.
+    The prefix (64 random bits from the OS) is drawn again in a forked child, so parent
+    and child never share a sequence.
     """
-    return os.urandom(16).hex()
+
+    def __init__(self) -> None:
+        self.reseed()
+        os.register_at_fork(after_in_child=self.reseed)
+
+    def reseed(self) -> None:
+        self._prefix = os.urandom(8).hex()
+        self._counter = itertools.count()
+
+    def next(self) -> str:
+        return f"{self._prefix}{next(self._counter):016x}"
+
+
+_IDS = _IdSource()
+
+
+def random_id() -> str:
+    """A fresh unique id: 32 lowercase hex digits (the shape of ``uuid4().hex``).
+
+    64 random bits drawn once per process, then a 64-bit counter. Message and event ids
+    are made on every message, so no id costs a system call (``uuid4`` reads the OS's
+    random source each time); two processes collide only if their random prefixes do.
+    """
+    return _IDS.next()

@@ -198,13 +198,10 @@ class CampaignAgent(Agent):
         limits = self.setup.limits
         while not shutdown.is_set():
             try:
-                first = await asyncio.wait_for(self._inbox.get(), limits.idle_timeout_s)
+                batch = await asyncio.wait_for(self.next_messages(), limits.idle_timeout_s)
             except asyncio.TimeoutError:
                 self._finish("idle_timeout")
                 return
-            batch = [first]
-            while not self._inbox.empty():
-                batch.append(self._inbox.get_nowait())
             completes = [m for m in batch if m.kind == "complete"]
             self._completed_peers.update(m.sender for m in completes)
             talk = [m for m in batch if m.kind != "complete"]
@@ -216,6 +213,25 @@ class CampaignAgent(Agent):
             if self._book.count("decisions") >= limits.max_decisions:
                 self._finish("max_decisions")
                 return
+
+    async def next_messages(self) -> list[Envelope]:
+        """Wait for the next logged message; return it and every other one queued.
+
+        This is one turn's batch; the turn loop is its consumer.
+        """
+        first = await self._inbox.get()
+        return [first, *self.queued_messages()]
+
+    def queued_messages(self) -> list[Envelope]:
+        """Take every logged message queued now, without waiting (an empty list if none).
+
+        The turn loop takes its batches through :meth:`next_messages`; whoever drives an
+        agent that is not taking turns (a benchmark, a test) can empty its inbox with this.
+        """
+        batch = []
+        while not self._inbox.empty():
+            batch.append(self._inbox.get_nowait())
+        return batch
 
     async def _turn(self, messages: list[Envelope]) -> bool:
         """Run one turn; return True when the agent is done."""

@@ -40,6 +40,7 @@ def demo(
 
     if run_id is not None:
         check_name(run_id, "run id")
+
     def say(text: str) -> None:
         console.print(text, markup=False)
 

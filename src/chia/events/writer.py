@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import threading
 from collections.abc import Mapping
@@ -18,6 +19,13 @@ from chia.names import random_id
 __all__ = ["EventWriter", "events_path"]
 
 E = TypeVar("E", bound=EventBase)
+
+
+@functools.cache
+def _kind_name(kind: type[EventBase]) -> str:
+    """The ``kind`` literal an event class writes."""
+    name: str = kind.model_fields["kind"].default
+    return name
 
 
 def events_path(site_dir: Path, writer: str) -> Path:
@@ -48,6 +56,12 @@ class EventWriter:
         self.site = site
         self.writer = writer
         self.clock = clock or LamportClock()
+        self._header = {
+            "schema_version": SCHEMA_VERSION,
+            "run_id": run_id,
+            "site": site,
+            "agent": writer,
+        }
         self._fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
         self._lock = threading.Lock()
 
@@ -88,18 +102,17 @@ class EventWriter:
             fields: The kind's own fields, each already of its declared type.
             clock: The event's Lamport time.
         """
+        event = {
+            **self._header,
+            "event_id": random_id(),
+            "timestamp": datetime.now(timezone.utc),
+            "clock": clock,
+            "kind": _kind_name(kind),
+            **fields,
+        }
+        line = pydantic_core.to_json(event) + b"\n"
         with self._lock:
-            header = {
-                "schema_version": SCHEMA_VERSION,
-                "event_id": random_id(),
-                "timestamp": datetime.now(timezone.utc),
-                "run_id": self.run_id,
-                "site": self.site,
-                "agent": self.writer,
-                "clock": clock,
-                "kind": kind.model_fields["kind"].default,
-            }
-            os.write(self._fd, pydantic_core.to_json(header | dict(fields)) + b"\n")
+            os.write(self._fd, line)
 
     def close(self) -> None:
         """Close the file; later ``emit`` calls raise."""
