@@ -54,6 +54,7 @@ from chia.exchange import (
     user_client,
 )
 from chia.names import random_id
+from chia.site.host import settle_heap
 from chia.testing import RedisServer, http_exchange, redis_server
 
 #: This issue's target: chia adds at most this much over bare Academy on each exchange.
@@ -390,7 +391,13 @@ def print_table(rows: list[Row], opts: Options) -> None:
 
 
 async def run_all(env: Env, opts: Options, only: set[str]) -> list[Row]:
-    """Measure every path in ``PATHS`` on the exchanges in ``only`` against ``env``."""
+    """Measure every path in ``PATHS`` on the exchanges in ``only`` against ``env``.
+
+    The heap is settled first, as a chia host settles its own after start-up: otherwise
+    full collections walking every imported object stall whichever path happens to be
+    running (both share this process), which is noise, not either path's cost.
+    """
+    settle_heap()
     rows = []
     with json_only():
         for exchange, measure in PATHS:
