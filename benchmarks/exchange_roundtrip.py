@@ -393,7 +393,7 @@ def print_table(rows: list[Row], opts: Options) -> None:
 async def run_all(env: Env, opts: Options, only: set[str]) -> list[Row]:
     """Measure every path in ``PATHS`` on the exchanges in ``only`` against ``env``.
 
-    The heap is settled first, as a chia host settles its own after start-up: otherwise
+    The heap is settled first, as a chia host settles its own after start-up; otherwise
     full collections walking every imported object stall whichever path happens to be
     running (both share this process), which is noise, not either path's cost.
     """
