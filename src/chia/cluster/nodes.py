@@ -207,9 +207,12 @@ def worker_launch(
 def ready_script(temp_dir: str, pid: int) -> str:
     """Prints READY once the node joined, WAIT while starting, DEAD (and its log) if gone."""
     log = shlex.quote(f"{temp_dir}/node.log")
+    # Alive means its command line still names the temp dir: a zombie (empty command
+    # line, waiting for a slow reaper) or a reused pid counts as dead.
     return (
         f"if grep -q {shlex.quote(READY_MARK)} {log} 2>/dev/null; then echo READY; "
-        f"elif kill -0 {pid} 2>/dev/null; then echo WAIT; "
+        f"elif tr '\\0' ' ' 2>/dev/null < /proc/{pid}/cmdline | grep -qF {shlex.quote(temp_dir)}; "
+        "then echo WAIT; "
         f"else echo DEAD; tail -n 15 {log} 2>/dev/null; fi"
     )
 
@@ -231,27 +234,31 @@ def stop_script(
     if extra:
         lines.append(f"{shlex.join(extra)} >/dev/null 2>&1 || true")
     lines += [
-        f"if tr '\\0' ' ' < /proc/{pid}/cmdline 2>/dev/null | grep -qF {shlex.quote(temp_dir)};"
+        f"if tr '\\0' ' ' 2>/dev/null < /proc/{pid}/cmdline | grep -qF {shlex.quote(temp_dir)};"
         " then",
         f"  kill -TERM {pid} 2>/dev/null || true; i=0",
         f"  while kill -0 {pid} 2>/dev/null && [ $i -lt {ticks} ]; do sleep 0.1; i=$((i+1)); done",
         f"  kill -KILL -- -{pid} 2>/dev/null || true",
         # SIGKILL is asynchronous: return only once the leader is gone (a zombie has an
         # empty command line, and nothing here reaps it).
-        f"  i=0; while [ -n \"$(tr -d '\\0' < /proc/{pid}/cmdline 2>/dev/null)\" ]"
+        f"  i=0; while [ -n \"$(tr -d '\\0' 2>/dev/null < /proc/{pid}/cmdline)\" ]"
         " && [ $i -lt 50 ]; do sleep 0.1; i=$((i+1)); done",
         "fi",
         # Leftovers whose leader already died: Ray processes of this node's session dir,
-        # killed until none is left. The pattern is split in this text so that no shell or
-        # ssh client carrying this script (they all show it in their command lines)
-        # matches it.
+        # killed until none has shown up for half a second (a process forked just before
+        # the kill names the session dir only once it execs). The pattern is split in this
+        # text so that no shell or ssh client carrying this script (they all show it in
+        # their command lines) matches it, and grep reads it from a file so that grep does
+        # not match itself.
         f'pattern={shlex.quote(temp_dir + "/sess")}"ion_"',
-        "i=0; while [ $i -lt 50 ]; do",
-        '  left=$(grep -lsF "$pattern" /proc/[0-9]*/cmdline | cut -d/ -f3 | grep -vx "$$")',
-        '  [ -z "$left" ] && break',
+        'patterns=$(mktemp); printf "%s\\n" "$pattern" > "$patterns"',
+        "i=0; quiet=0; while [ $i -lt 100 ] && [ $quiet -lt 5 ]; do",
+        '  left=$(grep -lsF -f "$patterns" /proc/[0-9]*/cmdline | cut -d/ -f3 | grep -vx "$$")',
+        '  if [ -z "$left" ]; then quiet=$((quiet+1)); else quiet=0; fi',
         '  for p in $left; do kill -KILL "$p" 2>/dev/null; done',
         "  sleep 0.1; i=$((i+1))",
         "done",
+        'rm -f "$patterns"',
         "echo STOPPED",
     ]
     return "\n".join(lines)

@@ -16,9 +16,19 @@ from chia.cluster.raytoken import client_env, install_script, local_token, token
 from chia.cluster.state import ClusterState, NodeRecord, clusters_dir
 from chia.errors import ChiaError
 
-__all__ = ["prepare_machines", "start_nodes"]
+__all__ = ["JOIN_RETRIES", "prepare_machines", "start_nodes", "start_worker"]
 
 Say = Callable[[str], None]
+
+#: How often a worker is started again after Ray gave up registering it with the head.
+JOIN_RETRIES = 2
+#: What ``ray start`` prints when its raylet did not register within Ray's fixed 30 s
+#: (a busy head: many workers joining at once, or a machine short of cores).
+_RAY_START_TIMEOUT = "timed out during startup"
+
+
+class _StartTimedOut(ChiaError):
+    """Ray gave up waiting for the node to register with the head; worth another try."""
 
 
 def _check(machine: Machine, what: str, returncode: int, output: str) -> None:
@@ -89,13 +99,54 @@ def _wait_ready(config: ClusterConfig, record: NodeRecord, timeout_s: float) -> 
         if word.strip() == "READY":
             return
         if word.strip() == "DEAD":
-            raise ChiaError(f"{record.name} on {record.machine.label} exited:\n{rest.strip()}")
+            error = _StartTimedOut if _RAY_START_TIMEOUT in rest else ChiaError
+            raise error(f"{record.name} on {record.machine.label} exited:\n{rest.strip()}")
         if time.monotonic() > deadline:
             raise ChiaError(
                 f"{record.name} on {record.machine.label} did not join in "
                 f"{timeout_s:g}s; see {record.temp_dir}/node.log there"
             )
         time.sleep(0.25)
+
+
+def start_worker(
+    config: ClusterConfig, node: NodeLaunch, timeout_s: float, say: Say, started: list[NodeRecord]
+) -> NodeRecord:
+    """Launch a worker and wait until it joins; start it again if Ray timed out registering.
+
+    Args:
+        config: The cluster.
+        node: How to launch the worker.
+        timeout_s: How long each attempt may take to join.
+        say: Progress lines.
+        started: Every record launched so far; each launch here is added (so that a
+            failure elsewhere stops it).
+
+    Returns:
+        The record of the attempt that joined.
+
+    Raises:
+        ChiaError: If the worker could not start, exited for another reason, never joined
+            in time, or timed out registering ``JOIN_RETRIES + 1`` times.
+    """
+    attempt = 0
+    while True:
+        record = _launch(config, node)
+        started.append(record)
+        try:
+            _wait_ready(config, record, timeout_s)
+            return record
+        except _StartTimedOut:
+            attempt += 1
+            if attempt > JOIN_RETRIES:
+                raise
+            say(
+                f"{node.name} on {node.machine.label}: Ray timed out registering it with the "
+                f"head (busy head or machine); starting it again ({attempt}/{JOIN_RETRIES})"
+            )
+            executor_for(record.machine, config.auth).run(
+                stop_script(record.pid, record.temp_dir, 1.0, record.stop_extra)
+            )
 
 
 def _through_tunnels(
@@ -152,10 +203,10 @@ def start_nodes(
             state.save()
             say(f"head up on {node.machine.label}: ray address {state.head_address}")
         workers = _through_tunnels(config, [n for n in launches if n not in heads], state, say)
-        records = [_launch(config, node) for node in workers]
-        started += records
-        with ThreadPoolExecutor(max_workers=max(1, min(16, len(records)))) as pool:
-            list(pool.map(lambda r: _wait_ready(config, r, timeout_s), records))
+        with ThreadPoolExecutor(max_workers=max(1, min(16, len(workers)))) as pool:
+            records = list(
+                pool.map(lambda node: start_worker(config, node, timeout_s, say, started), workers)
+            )
         for record in records:
             state.nodes[record.name] = record
             say(f"worker {record.name} up on {record.machine.label}")
