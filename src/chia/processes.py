@@ -1,15 +1,41 @@
-"""Stopping child processes the same way everywhere: SIGTERM, a grace period, SIGKILL."""
+"""Child processes: stopped the same way everywhere, and checked for still running.
+
+Stopping is SIGTERM, a grace period, then SIGKILL.
+"""
 
 from __future__ import annotations
 
 import contextlib
+import os
 import signal
 import subprocess
 import time
 from collections.abc import Iterable
+from pathlib import Path
 from typing import Any
 
-__all__ = ["stop_process", "stop_processes"]
+__all__ = ["is_running", "stop_process", "stop_processes"]
+
+
+def is_running(pid: int) -> bool:
+    """True while ``pid`` exists and is not a zombie.
+
+    A process whose parent is init (backgrounded, or orphaned) may stay a zombie until
+    init gets round to reaping it; it has stopped running all the same.
+    """
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        pass  # someone else's process: it exists
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except FileNotFoundError:
+        return False  # gone between the two checks
+    except OSError:
+        return True  # no procfs: trust kill(0)
+    return stat.rpartition(")")[2].split()[0] != "Z"
 
 
 def stop_processes(

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import sys
 import time
-from pathlib import Path
 
 import pytest
 
+from chia.processes import is_running
 from chia.testing.clusters import cluster_sandbox
 
 CLUSTER = """
@@ -32,15 +32,6 @@ ray.init()
 print("result", ray.get(hold.chia_remote(sys.argv[1])))
 time.sleep(300)  # only `chia job stop` ends this job
 """
-
-
-def _alive(pid: int) -> bool:
-    """Running (a zombie whose parent never reaps it counts as gone)."""
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return False
-    return stat.rsplit(") ", 1)[1][:1] != "Z"
 
 
 @pytest.mark.slow
@@ -83,12 +74,12 @@ def test_proxy_commands_and_job_stop(tmp_path):
                 assert time.monotonic() < deadline, box.chia("job", "logs", "hold-1").stdout
                 time.sleep(0.3)
             child = int(pid_file.read_text())
-            assert _alive(child)
+            assert is_running(child)
             stop = box.chia("job", "stop", "hold-1")
             assert stop.returncode == 0, stop.stdout + stop.stderr
             assert "killed 1 tracked subprocess(es) of hold-1" in stop.stdout
             deadline = time.monotonic() + 15
-            while _alive(child):
+            while is_running(child):
                 assert time.monotonic() < deadline
                 time.sleep(0.1)
             assert "was stopped" in box.chia("job", "status", "hold-1").stdout

@@ -19,6 +19,7 @@ import pytest
 
 from chia.cluster.config import Auth, Machine
 from chia.cluster.tunnels import close_tunnel, open_tunnel
+from chia.processes import is_running
 from chia.testing.clusters import cluster_sandbox
 from chia.testing.services import free_port
 from chia.testing.sshd import SshServer, sshd_server
@@ -70,15 +71,6 @@ def _gateway_sshd(base: SshServer) -> Iterator[int]:
         proc.wait(timeout=10)
 
 
-def _alive(pid: int) -> bool:
-    """Running (a zombie whose parent never reaps it counts as gone)."""
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return False
-    return stat.rsplit(") ", 1)[1][:1] != "Z"
-
-
 @pytest.mark.slow
 def test_reverse_tunnel(tmp_path, monkeypatch):
     with sshd_server() as base, _gateway_sshd(base) as port:
@@ -99,7 +91,7 @@ def test_reverse_tunnel(tmp_path, monkeypatch):
                 conn.sendall(b"through the tunnel")
                 assert conn.recv(64) == b"THROUGH THE TUNNEL"
             close_tunnel(tunnel)
-            assert not _alive(tunnel.pid)
+            assert not is_running(tunnel.pid)
             echo.shutdown()
 
         monkeypatch.setenv("FAR_PORT", str(port))
@@ -123,5 +115,5 @@ def test_reverse_tunnel(tmp_path, monkeypatch):
             finally:
                 down = box.chia("down", str(path))
             assert down.returncode == 0, down.stderr
-            assert not _alive(tunnel_record["pid"])
+            assert not is_running(tunnel_record["pid"])
             assert box.processes() == []

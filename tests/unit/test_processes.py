@@ -3,8 +3,9 @@ from __future__ import annotations
 import subprocess
 import sys
 import time
+from pathlib import Path
 
-from chia.processes import stop_process, stop_processes
+from chia.processes import is_running, stop_process, stop_processes
 
 
 def test_stops_politely_then_by_force_within_one_shared_grace():
@@ -32,3 +33,18 @@ def test_already_exited_process_is_fine():
     done.wait()
     stop_process(done)
     assert done.returncode == 0
+
+
+def test_is_running_counts_a_zombie_as_gone():
+    child = subprocess.Popen(["sleep", "30"])
+    try:
+        assert is_running(child.pid)
+        child.kill()
+        deadline = time.monotonic() + 5
+        while Path(f"/proc/{child.pid}/stat").read_text().split(") ")[1][0] != "Z":
+            assert time.monotonic() < deadline
+            time.sleep(0.01)
+        assert not is_running(child.pid)  # killed, not yet reaped
+    finally:
+        child.wait()
+    assert not is_running(child.pid)

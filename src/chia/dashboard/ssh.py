@@ -23,6 +23,7 @@ from pathlib import Path
 from types import TracebackType
 
 from chia.errors import ChiaError
+from chia.processes import is_running
 
 __all__ = ["SshError", "SshMaster", "SshTarget", "control_path"]
 
@@ -63,26 +64,10 @@ def control_path(target: SshTarget, control_dir: Path | None = None) -> Path:
     return path
 
 
-def _running(pid: int) -> bool:
-    """True while ``pid`` exists and is not a zombie.
-
-    A backgrounded master's parent is init, which may reap it late.
-    """
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return True  # no procfs: trust kill(0)
-    return stat.rpartition(")")[2].split()[0] != "Z"
-
-
 def _wait_gone(pid: int, timeout_s: float) -> bool:
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
-        if not _running(pid):
+        if not is_running(pid):
             return True
         time.sleep(0.02)
     return False

@@ -4,7 +4,8 @@ import socket
 
 import pytest
 
-from chia.dashboard.ssh import SshError, SshMaster, SshTarget, _running, control_path
+from chia.dashboard.ssh import SshError, SshMaster, SshTarget, control_path
+from chia.processes import is_running
 from chia.testing.services import free_port
 
 
@@ -21,7 +22,7 @@ def test_master_runs_commands_and_exits_on_close(sshd, tmp_path):
         with pytest.raises(SshError, match="aurora: `false` exited 1"):
             master.run("false")
     assert not master.socket.exists()
-    assert not _running(pid)
+    assert not is_running(pid)
 
 
 def test_reuse_attaches_without_owning(sshd, tmp_path):
