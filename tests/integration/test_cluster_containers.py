@@ -108,4 +108,4 @@ def test_workers_in_docker_and_apptainer(tmp_path, monkeypatch):
             down = box.chia("down", str(path))
         assert down.returncode == 0, down.stderr
         assert _calls(docker_calls)[-1][1:] == ["stop", "--time", "10", name]
-        assert box.processes() == []
+        assert box.processes() == {}

@@ -86,4 +86,4 @@ def test_proxy_commands_and_job_stop(tmp_path):
         finally:
             down = box.chia("down", str(path))
         assert down.returncode == 0, down.stderr
-        assert box.processes() == []
+        assert box.processes() == {}

@@ -116,4 +116,4 @@ def test_reverse_tunnel(tmp_path, monkeypatch):
                 down = box.chia("down", str(path))
             assert down.returncode == 0, down.stderr
             assert not is_running(tunnel_record["pid"])
-            assert box.processes() == []
+            assert box.processes() == {}

@@ -69,7 +69,7 @@ def test_up_add_down_on_this_machine(tmp_path):
         dry = box.chia("up", str(path), "--dry-run")
         assert dry.returncode == 0, dry.stderr
         assert dry.stdout.count(" start --block ") == 3 and "--head" in dry.stdout
-        assert box.processes() == [] and not list(box.state_dir.glob("*.json"))
+        assert box.processes() == {} and not list(box.state_dir.glob("*.json"))
 
         up = box.chia("up", str(path), "-y")
         assert up.returncode == 0, up.stdout + up.stderr
@@ -94,5 +94,5 @@ def test_up_add_down_on_this_machine(tmp_path):
         down = box.chia("down", str(path))
         assert down.returncode == 0, down.stderr
         assert down.stdout.index("sim-1") < down.stdout.index("stopping head")
-        assert box.processes() == []
+        assert box.processes() == {}
         assert not (box.state_dir / f"{box.name}.json").exists()

@@ -106,4 +106,4 @@ def test_workers_on_a_machine_reached_over_ssh(tmp_path):
         finally:
             down = run("down", str(path))
         assert down.returncode == 0, down.stderr
-        assert box.processes() == []
+        assert box.processes() == {}

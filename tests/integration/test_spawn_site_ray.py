@@ -117,4 +117,4 @@ def test_agents_as_ray_actors(tmp_path, redis):
         finally:
             down = box.chia("down", str(path))
         assert down.returncode == 0, down.stderr
-        assert box.processes() == []
+        assert box.processes() == {}

@@ -234,15 +234,18 @@ def stop_script(
     if extra:
         lines.append(f"{shlex.join(extra)} >/dev/null 2>&1 || true")
     lines += [
+        # The leader counts as gone once its command line is empty: a leader that exited
+        # stays a zombie until something reaps it, and `kill -0` still finds a zombie.
+        f"leader() {{ [ -n \"$(tr -d '\\0' 2>/dev/null < /proc/{pid}/cmdline)\" ]; }}",
         f"if tr '\\0' ' ' 2>/dev/null < /proc/{pid}/cmdline | grep -qF {shlex.quote(temp_dir)};"
         " then",
         f"  kill -TERM {pid} 2>/dev/null || true; i=0",
-        f"  while kill -0 {pid} 2>/dev/null && [ $i -lt {ticks} ]; do sleep 0.1; i=$((i+1)); done",
-        f"  kill -KILL -- -{pid} 2>/dev/null || true",
-        # SIGKILL is asynchronous: return only once the leader is gone (a zombie has an
-        # empty command line, and nothing here reaps it).
-        f"  i=0; while [ -n \"$(tr -d '\\0' 2>/dev/null < /proc/{pid}/cmdline)\" ]"
-        " && [ $i -lt 50 ]; do sleep 0.1; i=$((i+1)); done",
+        f"  while leader && [ $i -lt {ticks} ]; do sleep 0.1; i=$((i+1)); done",
+        # The whole group, which outlives an exited leader. No `--` before it: dash's
+        # kill (sh on Debian) rejects that.
+        f"  kill -KILL -{pid} 2>/dev/null || true",
+        # SIGKILL is asynchronous: return only once the leader is gone.
+        "  i=0; while leader && [ $i -lt 50 ]; do sleep 0.1; i=$((i+1)); done",
         "fi",
         # Leftovers whose leader already died: Ray processes of this node's session dir,
         # killed until none has shown up for half a second (a process forked just before

@@ -25,9 +25,12 @@ __all__ = ["ClusterSandbox", "cluster_sandbox", "processes_under"]
 CHIA = str(Path(sys.executable).parent / "chia")
 
 
-def processes_under(marker: str) -> list[int]:
-    """Pids of processes whose command line contains ``marker`` (not this process)."""
-    found = []
+def processes_under(marker: str) -> dict[int, str]:
+    """Processes whose command line contains ``marker`` (not this one): pid -> command line.
+
+    The command line comes along so that a test asserting "nothing left" says what was.
+    """
+    found = {}
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit() or int(entry.name) == os.getpid():
             continue
@@ -36,7 +39,7 @@ def processes_under(marker: str) -> list[int]:
         except OSError:
             continue
         if marker.encode() in cmdline:
-            found.append(int(entry.name))
+            found[int(entry.name)] = cmdline.decode(errors="replace").strip()
     return found
 
 
@@ -72,8 +75,8 @@ class ClusterSandbox:
             check=False,
         )
 
-    def processes(self) -> list[int]:
-        """This sandbox's Ray processes still running."""
+    def processes(self) -> dict[int, str]:
+        """This sandbox's Ray processes still running: pid -> command line."""
         return processes_under(self.temp_root + "/")
 
     def client_env(self) -> dict[str, str]:

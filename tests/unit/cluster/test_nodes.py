@@ -1,9 +1,14 @@
 from __future__ import annotations
 
+import contextlib
+import os
+import signal
 import subprocess
 import sys
 import time
 from pathlib import Path
+
+import pytest
 
 from chia.cluster.loading import parse_cluster
 from chia.cluster.nodes import (
@@ -15,6 +20,7 @@ from chia.cluster.nodes import (
     worker_launch,
 )
 from chia.cluster.plan import make_plan
+from chia.processes import is_running
 
 FILE = """\
 cluster_name: n
@@ -118,3 +124,62 @@ def test_stop_kills_leftovers_of_a_dead_leader_and_nothing_else(tmp_path):
         for proc in (orphan, other):
             proc.kill()
             proc.wait()
+
+
+@pytest.mark.parametrize("shell", ["sh", "bash"])
+def test_stop_kills_the_whole_group_of_a_leader_that_ignores_sigterm(tmp_path, shell):
+    temp = str(tmp_path / "node")
+    stubborn = "import signal, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); time.sleep(60)"
+    child = f"import subprocess, sys; subprocess.Popen([sys.executable, '-c', {stubborn!r}])"
+    leader = subprocess.Popen(
+        [sys.executable, "-c", f"{child}; {stubborn}", temp], start_new_session=True
+    )
+    try:
+        deadline = time.monotonic() + 5
+        while len(members := _group(leader.pid)) < 2:  # the child is in the leader's group
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+        out = subprocess.run(
+            [shell, "-c", stop_script(leader.pid, temp, grace_s=0.3)],
+            capture_output=True,
+            text=True,
+        )
+        assert out.stdout.strip() == "STOPPED", out.stderr
+        assert leader.wait(timeout=5) == -9
+        deadline = time.monotonic() + 5
+        while any(is_running(pid) for pid in members):
+            assert time.monotonic() < deadline, "the leader's group outlived the stop"
+            time.sleep(0.05)
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(leader.pid, signal.SIGKILL)
+        leader.wait()
+
+
+def _group(pgid: int) -> list[int]:
+    """Pids of the live processes in process group ``pgid``."""
+    found = []
+    for entry in Path("/proc").glob("[0-9]*"):
+        with contextlib.suppress(OSError, ValueError):
+            if os.getpgid(int(entry.name)) == pgid and is_running(int(entry.name)):
+                found.append(int(entry.name))
+    return found
+
+
+def test_stop_does_not_wait_out_the_grace_for_a_leader_that_exited(tmp_path):
+    temp = str(tmp_path / "node")
+    # Exits on SIGTERM and stays a zombie: this test does not reap it until the end.
+    leader = subprocess.Popen(
+        [sys.executable, "-c", "import time; time.sleep(60)", temp], start_new_session=True
+    )
+    try:
+        out = subprocess.run(
+            ["sh", "-c", stop_script(leader.pid, temp, grace_s=60)],
+            capture_output=True,
+            text=True,
+            timeout=20,  # far below the grace: the zombie must count as gone
+        )
+        assert out.stdout.strip() == "STOPPED"
+    finally:
+        leader.kill()
+        assert leader.wait() == -signal.SIGTERM
