@@ -1,7 +1,15 @@
 """Campaign agents: the Academy agent, its message envelope, and decision policies."""
 
 from chia.agent.envelope import KICKOFF_SENDER, Envelope, MessageKind
-from chia.agent.policy import Action, FinishTurn, Policy, SendMessage, SubmitResult, TurnState
+from chia.agent.policy import (
+    Action,
+    FinishTurn,
+    Policy,
+    SendMessage,
+    SubmitResult,
+    TurnState,
+    Undelivered,
+)
 from chia.agent.scripted import ScriptedPolicy
 
 __all__ = [
@@ -15,4 +23,5 @@ __all__ = [
     "SendMessage",
     "SubmitResult",
     "TurnState",
+    "Undelivered",
 ]

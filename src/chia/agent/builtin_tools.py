@@ -134,7 +134,14 @@ def run_builtin(call: ToolCallRequest, allowed_peers: Sequence[str]) -> BuiltinO
             reply_requested=args.reply_requested,
             tldr=args.tldr or args.content[:200],
         )
-        queued = json.dumps({"ok": True, "queued": True, "recipient": args.recipient})
+        queued = json.dumps(
+            {
+                "ok": True,
+                "queued": True,
+                "recipient": args.recipient,
+                "delivery": "when this turn ends; a failure shows in undelivered_messages",
+            }
+        )
         return BuiltinOutcome(ok=True, output=queued, action=action)
     if isinstance(args, SubmitResultArgs):
         submitted = json.dumps({"ok": True, "submitted": True})

@@ -37,6 +37,7 @@ from chia.agent.policy import (
     SendMessage,
     SubmitResult,
     TurnState,
+    Undelivered,
 )
 from chia.agent.status_book import StatusBook
 from chia.campaign.model import AgentSpec, Limits
@@ -101,6 +102,7 @@ class CampaignAgent(Agent):
         self._running = asyncio.Event()
         self._recent: deque[Envelope] = deque(maxlen=_RECENT)
         self._completed_peers: set[str] = set()
+        self._undelivered: list[Undelivered] = []  # reported to the policy next turn
         initial = AgentStatus(
             run_id=setup.run_id,
             site=setup.site,
@@ -251,8 +253,10 @@ class CampaignAgent(Agent):
                     peer: "completed" if peer in self._completed_peers else "running"
                     for peer in self.setup.spec.allowed_peers
                 },
+                undelivered=self._undelivered,
             )
             self._recent.extend(messages)
+            self._undelivered = []
         actions = await self.policy.decide(state)
         self.setup.writer.emit(
             Decision, round=decisions, policy=self.policy.name, actions=[a.action for a in actions]
@@ -291,7 +295,7 @@ class CampaignAgent(Agent):
         peer = self.setup.peers.get(act.recipient)
         if peer is None or act.recipient not in self.setup.spec.allowed_peers:
             reason = f"{act.recipient!r} is not an allowed peer of {self.name!r}"
-            self.setup.writer.emit(MessageRejected, recipient=act.recipient, reason=reason)
+            await self._undeliverable(act.recipient, round_, reason)
             return False
         envelope = self._envelope(
             act.recipient,
@@ -309,11 +313,17 @@ class CampaignAgent(Agent):
             )
         except Exception as exc:
             reason = f"delivery failed: {type(exc).__name__}: {exc}"
-            self.setup.writer.emit(MessageRejected, recipient=act.recipient, reason=reason)
+            await self._undeliverable(act.recipient, round_, reason)
             return False
         async with self._lock:
             self._book.bump("messages_sent")
         return True
+
+    async def _undeliverable(self, recipient: str, round_: int, reason: str) -> None:
+        """Record a send that did not happen, in the log and for the policy's next turn."""
+        self.setup.writer.emit(MessageRejected, recipient=recipient, reason=reason)
+        async with self._lock:
+            self._undelivered.append(Undelivered(recipient=recipient, round=round_, reason=reason))
 
     async def _notify_complete(self, result: str, round_: int) -> None:
         """Tell peers that have not completed themselves that the campaign is done."""

@@ -30,6 +30,7 @@ __all__ = [
     "SendMessage",
     "SubmitResult",
     "TurnState",
+    "Undelivered",
 ]
 
 
@@ -65,6 +66,16 @@ class SubmitResult(_Action):
 Action = Annotated[SendMessage | FinishTurn | SubmitResult, Field(discriminator="action")]
 
 
+class Undelivered(BaseModel):
+    """A message this agent sent in an earlier turn that did not reach its recipient."""
+
+    model_config = ConfigDict(frozen=True)
+
+    recipient: str
+    round: int
+    reason: str
+
+
 class TurnState(BaseModel):
     """What a policy sees at the start of a turn."""
 
@@ -83,6 +94,10 @@ class TurnState(BaseModel):
     decisions: int = 0
     peer_status: dict[str, str] = Field(
         default_factory=dict, description="What the agent knows of each peer ('completed')."
+    )
+    undelivered: list[Undelivered] = Field(
+        default_factory=list,
+        description="Sends of earlier turns that failed, reported once (since the last turn).",
     )
 
 

@@ -2,8 +2,9 @@
 
 The state is real JSON in a user message (DESIGN.md, failure mode 8: the model was once
 sent a Python ``repr`` of the message list): the task, the agent's mission, the round,
-its allowed peers and their status, recent messages, recent tool results and its own
-recent actions. Long texts are clipped so a long campaign keeps a bounded prompt.
+its allowed peers and their status, recent messages, its sends that failed since the last
+turn, recent tool results and its own recent actions. Long texts are clipped so a long
+campaign keeps a bounded prompt.
 """
 
 from __future__ import annotations
@@ -71,6 +72,7 @@ def state_json(
         "peer_status": {peer: peer_status.get(peer, "unknown") for peer in state.allowed_peers},
         "new_messages": [_message(m) for m in state.new_messages],
         "recent_messages": [_message(m) for m in state.recent_messages],
+        "undelivered_messages": [u.model_dump() for u in state.undelivered],
         "recent_tool_results": [
             {**r, "output": _clip(str(r.get("output", "")))} for r in tool_results
         ],

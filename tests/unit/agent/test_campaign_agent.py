@@ -7,7 +7,7 @@ import json
 
 from academy.runtime import Runtime
 
-from chia.agent import ScriptedPolicy
+from chia.agent import Envelope, FinishTurn, ScriptedPolicy, SendMessage, SubmitResult, TurnState
 from chia.agent.campaign_agent import AgentSetup, CampaignAgent
 from chia.campaign import CounterPolicy, Limits, load_campaign
 from chia.events import EventWriter, MessageRejected, iter_events
@@ -22,7 +22,7 @@ from chia.exchange import (
 from chia.site.bootstrap import kickoff_envelope, send_envelope
 
 
-async def _start(factory, tmp_path, name, peers, limits, run_id="unit"):
+async def _start(factory, tmp_path, name, peers, limits, run_id="unit", policy=None):
     spec = load_campaign("federated-chat").spec
     agent_spec = spec.agent(name).model_copy(update={"allowed_peers": peers})
     async with user_client(factory) as client:
@@ -39,7 +39,8 @@ async def _start(factory, tmp_path, name, peers, limits, run_id="unit"):
         writer=writer,
         status_path=tmp_path / f"{name}.json",
     )
-    agent = CampaignAgent(setup, ScriptedPolicy(CounterPolicy(kind="counter", target=4)))
+    policy = policy or ScriptedPolicy(CounterPolicy(kind="counter", target=4))
+    agent = CampaignAgent(setup, policy)
     runtime = Runtime(
         agent, exchange_factory=factory, registration=registration, config=runtime_config()
     )
@@ -76,8 +77,6 @@ async def test_disallowed_recipient_is_rejected_not_sent(tmp_path):
     )
     agent.mark_running()
     async with user_client(factory):
-        from chia.agent import Envelope
-
         envelope = Envelope(
             run_id="unit2", sender="agent-aurora", recipient="agent-crux", content="counter = 1"
         )
@@ -101,3 +100,53 @@ async def test_idle_timeout_finishes_the_agent(tmp_path):
     kinds = [e.kind for e in iter_events([tmp_path / "agent-aurora.jsonl"])]
     assert kinds[-1] == "agent_finished"
     assert '"reason":"idle_timeout"' in (tmp_path / "agent-aurora.jsonl").read_text()
+
+
+async def _until(condition, timeout_s: float = 10.0) -> None:
+    deadline = asyncio.get_running_loop().time() + timeout_s
+    while not condition():
+        assert asyncio.get_running_loop().time() < deadline, "condition never held"
+        await asyncio.sleep(0.01)
+
+
+class _SendThenRecord:
+    """Turn 1 sends to ``agent-ghost`` (never registered), turn 2 ends, turn 3 submits."""
+
+    name = "record"
+
+    def __init__(self) -> None:
+        self.states: list[TurnState] = []
+
+    async def decide(self, state: TurnState):
+        self.states.append(state)
+        if len(self.states) == 1:
+            return [SendMessage(recipient="agent-ghost", content="hello?")]
+        if len(self.states) == 2:
+            return [FinishTurn()]
+        return [SubmitResult(result="done")]
+
+
+async def test_a_failed_delivery_is_reported_to_the_next_turn_once(tmp_path):
+    factory = open_factory(ExchangeSettings(kind="local"))
+    limits = Limits(max_decisions=5, idle_timeout_s=30)
+    policy = _SendThenRecord()
+    agent, runtime = await _start(
+        factory, tmp_path, "agent-crux", ["agent-ghost"], limits, run_id="unit4", policy=policy
+    )
+    agent.mark_running()
+    log = tmp_path / "agent-crux.jsonl"
+    async with user_client(factory):
+        for n in (1, 2, 3):  # one turn each: the next is sent once this one has decided
+            message = Envelope(run_id="unit4", sender="op", recipient="agent-crux", content=str(n))
+            await send_envelope(message, timeout_s=10)
+            await _until(lambda n=n: log.read_text().count('"kind":"decision"') >= n)
+        await _until(lambda: "message_rejected" in log.read_text())
+    await asyncio.wait_for(runtime.wait_shutdown(), 30)
+    await runtime.__aexit__(None, None, None)
+    first, second, third = policy.states
+    assert first.undelivered == third.undelivered == []
+    (failed,) = second.undelivered
+    assert (failed.recipient, failed.round) == ("agent-ghost", 1)
+    assert failed.reason.startswith("delivery failed")
+    rejected = [e for e in iter_events([log]) if isinstance(e, MessageRejected)]
+    assert [e.reason for e in rejected] == [failed.reason]

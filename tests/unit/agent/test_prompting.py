@@ -1,7 +1,7 @@
 import json
 
 from chia.agent.envelope import Envelope
-from chia.agent.policy import TurnState
+from chia.agent.policy import TurnState, Undelivered
 from chia.agent.prompting import CLIP_CHARS, state_json, system_prompt
 from chia.campaign import PromptProfile
 
@@ -20,6 +20,7 @@ def test_state_is_compact_json_with_every_section():
     state = TurnState(
         agent="a", role="r", mission="m", task="t", round=2, allowed_peers=["b", "c"],
         new_messages=[message], peer_status={"b": "completed"},
+        undelivered=[Undelivered(recipient="c", round=1, reason="delivery failed: timeout")],
     )  # fmt: skip
     text = state_json(
         state,
@@ -35,4 +36,7 @@ def test_state_is_compact_json_with_every_section():
     assert new["content"].endswith("[50 more chars]")
     assert doc["recent_tool_results"][0]["output"].endswith("[50 more chars]")
     assert doc["recent_actions"] == [{"action": "finish_turn"}]
+    assert doc["undelivered_messages"] == [
+        {"recipient": "c", "round": 1, "reason": "delivery failed: timeout"}
+    ]
     assert {"task", "mission", "round", "allowed_peers", "recent_messages"} <= set(doc)
