@@ -15,6 +15,7 @@ test: $(STAMP) system-deps lint typecheck pytest
 
 lint: $(STAMP)
 	$(BIN)/ruff check
+	$(BIN)/ruff format --check
 
 typecheck: $(STAMP)
 	$(BIN)/mypy
