@@ -83,7 +83,9 @@ def test_agents_as_ray_actors(tmp_path, redis):
             placement = json.loads((runs / "ray-1" / "rayhost" / "placement.json").read_text())
             assert placement["launcher"] == "ray"
             assert {a["agent"] for a in placement["agents"]} == {"agent-aurora", "agent-crux"}
-            crux_node = re.search(r"agent-crux: on ray node (\w+)", output).group(1)
+            # Landmarks read as with the other launchers, without Ray's "(_HostActor pid=..)".
+            crux_node = re.search(r"^\[rayhost rank1\] agent-crux: on ray node (\w+)", output, re.M)
+            crux_node = crux_node.group(1)
             state = json.loads((box.state_dir / f"{box.name}.json").read_text())
             assert crux_node and "fpga-1" in state["nodes"]
 

@@ -5,7 +5,8 @@
 logs, SIGTERM and exit codes behave as with the local and mpiexec launchers. The driver
 connects to the cluster and creates one actor per agent with that agent's Ray resources
 (``--ray-resources``); each actor runs :func:`chia.site.host.host_agent` until its agent
-stops. Landmark lines come back through Ray's log forwarding. On SIGTERM the driver asks
+stops. Landmark lines come back through Ray's log forwarding, without Ray's actor prefix
+(they name site, rank and agent themselves). On SIGTERM the driver asks
 every actor to stop its agent (the agent records a clean stop), waits a grace period, then
 kills the actors. Actors are not detached: if the driver dies, Ray removes them.
 """
@@ -69,7 +70,9 @@ class RayLauncher(Launcher):
                 "raised with `chia up`, or that cluster's YAML file)"
             )
         address, client_env = cluster_client_env(launch.ray_address)
-        super().__init__(launch, {**env, **client_env, "RAY_ADDRESS": address})
+        # Landmark lines already name site, rank and agent: no "(_HostActor pid=...)" prefix.
+        driver_env = {"RAY_ADDRESS": address, "RAY_DISABLE_WORKER_LOG_PREFIX": "1"}
+        super().__init__(launch, {**env, **client_env, **driver_env})
 
     def commands(self) -> list[tuple[list[str], str]]:
         """The driver command line."""
