@@ -204,25 +204,37 @@ def worker_launch(
     )
 
 
+def _runs_node(pid: int, temp_dir: str) -> str:
+    """Shell function ``runs_node``: true while ``pid`` is this node's live process.
+
+    A zombie (exited, waiting for a slow reaper; ``kill -0`` still finds it) and a reused
+    pid (a command line without the temp dir) do not count. An empty command line with a
+    live state does: a process shows one for an instant in the middle of each exec, and
+    a node goes through several (setsid, nohup, env, python) as it starts.
+    """
+    return (
+        f"runs_node() {{ t={shlex.quote(temp_dir)}; "
+        f"s=$(awk '/^State:/ {{print $2}}' /proc/{pid}/status 2>/dev/null); "
+        'case "$s" in ""|Z|X) return 1;; esac; '
+        f"c=$(tr -d '\\0' 2>/dev/null < /proc/{pid}/cmdline); "
+        'case "$c" in ""|*"$t"*) return 0;; *) return 1;; esac; }'
+    )
+
+
 def ready_script(temp_dir: str, pid: int) -> str:
     """Prints READY once the node joined, WAIT while starting, DEAD (and its log) if gone."""
     log = shlex.quote(f"{temp_dir}/node.log")
-    # Alive means its command line still names the temp dir: a zombie (empty command
-    # line, waiting for a slow reaper) or a reused pid counts as dead.
     return (
+        f"{_runs_node(pid, temp_dir)}\n"
         f"if grep -q {shlex.quote(READY_MARK)} {log} 2>/dev/null; then echo READY; "
-        f"elif tr '\\0' ' ' 2>/dev/null < /proc/{pid}/cmdline | grep -qF {shlex.quote(temp_dir)}; "
-        "then echo WAIT; "
+        "elif runs_node; then echo WAIT; "
         f"else echo DEAD; tail -n 15 {log} 2>/dev/null; fi"
     )
 
 
 def alive_script(temp_dir: str, pid: int) -> str:
-    """Prints ALIVE if ``pid`` still runs this node (its command line names the temp dir)."""
-    return (
-        f"if kill -0 {pid} 2>/dev/null && tr '\\0' ' ' < /proc/{pid}/cmdline | "
-        f"grep -qF {shlex.quote(temp_dir)}; then echo ALIVE; else echo GONE; fi"
-    )
+    """Prints ALIVE if ``pid`` still runs this node, else GONE."""
+    return f"{_runs_node(pid, temp_dir)}\nif runs_node; then echo ALIVE; else echo GONE; fi"
 
 
 def stop_script(
@@ -234,18 +246,15 @@ def stop_script(
     if extra:
         lines.append(f"{shlex.join(extra)} >/dev/null 2>&1 || true")
     lines += [
-        # The leader counts as gone once its command line is empty: a leader that exited
-        # stays a zombie until something reaps it, and `kill -0` still finds a zombie.
-        f"leader() {{ [ -n \"$(tr -d '\\0' 2>/dev/null < /proc/{pid}/cmdline)\" ]; }}",
-        f"if tr '\\0' ' ' 2>/dev/null < /proc/{pid}/cmdline | grep -qF {shlex.quote(temp_dir)};"
-        " then",
+        _runs_node(pid, temp_dir),
+        "if runs_node; then",
         f"  kill -TERM {pid} 2>/dev/null || true; i=0",
-        f"  while leader && [ $i -lt {ticks} ]; do sleep 0.1; i=$((i+1)); done",
+        f"  while runs_node && [ $i -lt {ticks} ]; do sleep 0.1; i=$((i+1)); done",
         # The whole group, which outlives an exited leader. No `--` before it: dash's
         # kill (sh on Debian) rejects that.
         f"  kill -KILL -{pid} 2>/dev/null || true",
         # SIGKILL is asynchronous: return only once the leader is gone.
-        "  i=0; while leader && [ $i -lt 50 ]; do sleep 0.1; i=$((i+1)); done",
+        "  i=0; while runs_node && [ $i -lt 50 ]; do sleep 0.1; i=$((i+1)); done",
         "fi",
         # Leftovers whose leader already died: Ray processes of this node's session dir,
         # killed until none has shown up for half a second (a process forked just before

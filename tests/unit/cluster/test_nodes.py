@@ -183,3 +183,23 @@ def test_stop_does_not_wait_out_the_grace_for_a_leader_that_exited(tmp_path):
     finally:
         leader.kill()
         assert leader.wait() == -signal.SIGTERM
+
+
+def test_a_live_process_with_an_empty_command_line_is_still_starting(tmp_path):
+    # A starting node shows an empty command line for an instant in each exec; a process
+    # whose only argument is "" (python reading its script from a pipe) shows one always.
+    temp = str(tmp_path / "node")
+    proc = subprocess.Popen([""], executable=sys.executable, stdin=subprocess.PIPE)
+    try:
+        assert Path(f"/proc/{proc.pid}/cmdline").read_bytes().strip(b"\0") == b""
+        probe = subprocess.run(
+            ["sh", "-c", ready_script(temp, proc.pid)], capture_output=True, text=True
+        )
+        assert probe.stdout.strip() == "WAIT"
+        alive = subprocess.run(
+            ["sh", "-c", alive_script(temp, proc.pid)], capture_output=True, text=True
+        )
+        assert alive.stdout.strip() == "ALIVE"
+    finally:
+        proc.kill()
+        proc.wait()
