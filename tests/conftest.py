@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import os
+import secrets
+import shutil
 import subprocess
 import sys
+import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -15,6 +18,33 @@ from chia.testing import RedisServer, http_exchange, redis_server
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 CHIA = str(Path(sys.executable).parent / "chia")
+_RAY_HOME_TOKEN = Path.home() / ".ray" / "auth_token"
+_TOKEN_DIR = pytest.StashKey[Path]()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Give the session's Ray a token of its own, so that none is left in ``~/.ray``.
+
+    A new local Ray (2.60) turns token auth on by default and, finding no token, writes
+    one to ``~/.ray/auth_token``, which then switches every later Ray on this machine to
+    token auth. The session runs with token auth as a fresh Ray would, from a token in a
+    temp dir (removed at the end). A token the machine already has is used as it is.
+    """
+    if any(os.environ.get(v) for v in ("RAY_AUTH_MODE", "RAY_AUTH_TOKEN", "RAY_AUTH_TOKEN_PATH")):
+        return
+    if _RAY_HOME_TOKEN.is_file():
+        return
+    token_dir = Path(tempfile.mkdtemp(prefix="chia-test-ray-token-"))
+    (token_dir / "auth_token").write_text(secrets.token_hex(32))
+    os.environ["RAY_AUTH_TOKEN_PATH"] = str(token_dir / "auth_token")
+    config.stash[_TOKEN_DIR] = token_dir
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    """Remove the session's Ray token (see :func:`pytest_configure`)."""
+    token_dir = config.stash.get(_TOKEN_DIR, None)
+    if token_dir is not None:
+        shutil.rmtree(token_dir, ignore_errors=True)
 
 
 def run_chia(
