@@ -6,7 +6,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.chia-installed
 
-.PHONY: demo test lint typecheck pytest system-deps install clean
+.PHONY: demo test test-faults lint typecheck pytest system-deps install clean
 
 demo: $(STAMP) system-deps
 	$(BIN)/chia demo
@@ -22,6 +22,11 @@ typecheck: $(STAMP)
 
 pytest: $(STAMP)
 	$(BIN)/pytest
+
+# The fault suite: real SIGKILLs, stopped servers and resumed sites (tests/faults); it
+# prints a table of what was sent, acknowledged, delivered, lost and decided twice.
+test-faults: $(STAMP) system-deps
+	$(BIN)/pytest tests/faults -p no:randomly -s
 
 install: $(STAMP)
 

@@ -145,6 +145,12 @@ class Limits(StrictModel):
 
     max_decisions: int = Field(20, gt=0)
     idle_timeout_s: float = Field(300.0, gt=0)
+    delivery_deadline_s: float = Field(
+        600.0,
+        gt=0,
+        description="How long a send is retried (same message id) before it is reported "
+        "undelivered; batch queues are slow.",
+    )
 
 
 class PromptProfile(StrictModel):

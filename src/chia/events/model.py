@@ -20,20 +20,27 @@ __all__ = [
     "SCHEMA_VERSION",
     "AgentFailed",
     "AgentFinished",
+    "AgentGaveUp",
     "AgentRegistered",
+    "AgentRestarted",
     "AgentRunning",
     "BootstrapDispatched",
     "BootstrapSkipped",
     "Decision",
     "Event",
     "EventBase",
+    "ExchangeLost",
+    "ExchangeRestored",
     "LLMCall",
+    "MessageAcked",
     "MessageReceived",
     "MessageRejected",
     "MessageSent",
+    "MessageUndelivered",
     "Note",
     "PeersUp",
     "PeersWaiting",
+    "ReplayDiverged",
     "ResultSubmitted",
     "SiteFinished",
     "SiteStarted",
@@ -72,6 +79,7 @@ class SiteStarted(EventBase):
     agents: list[str]
     exchange: str
     host: str
+    resumed: bool = Field(False, description="spawn-site --resume: rejoining a running campaign.")
 
 
 class SiteFinished(EventBase):
@@ -80,6 +88,9 @@ class SiteFinished(EventBase):
     kind: Literal["site_finished"] = "site_finished"
     status: Literal["finished", "failed", "interrupted"]
     failed_agents: list[str] = Field(default_factory=list)
+    reasons: dict[str, str] = Field(
+        default_factory=dict, description="Why each failed agent did not finish the campaign."
+    )
 
 
 class AgentRegistered(EventBase):
@@ -155,6 +166,25 @@ class MessageReceived(_MessageFields):
     sender_site: str | None = None
 
 
+class MessageAcked(EventBase):
+    """The recipient acknowledged a message: its receive event is on disk there."""
+
+    kind: Literal["message_acked"] = "message_acked"
+    message_id: str
+    recipient: str
+    attempts: int = Field(1, ge=1)
+
+
+class MessageUndelivered(EventBase):
+    """A message was never acknowledged before its delivery deadline."""
+
+    kind: Literal["message_undelivered"] = "message_undelivered"
+    message_id: str
+    recipient: str
+    attempts: int = Field(ge=0)
+    reason: str
+
+
 class MessageRejected(EventBase):
     """A send was refused before it left (recipient not allowed, bad arguments)."""
 
@@ -170,6 +200,15 @@ class Decision(EventBase):
     round: int = Field(ge=0)
     policy: str
     actions: list[str]
+    consumed: list[str] = Field(
+        default_factory=list, description="Ids of the messages this turn decided on."
+    )
+    sent: list[str] = Field(
+        default_factory=list, description="Ids of the messages this turn sent (committed)."
+    )
+    details: list[dict[str, Any]] = Field(
+        default_factory=list, description="The actions in full, for recovery and replay."
+    )
 
 
 class LLMCall(EventBase):
@@ -183,6 +222,9 @@ class LLMCall(EventBase):
     latency_s: float = Field(ge=0)
     success: bool = True
     error: str | None = None
+    request_digest: str | None = Field(
+        None, description="Digest of the request (messages, tools, settings) for replay."
+    )
 
 
 class ToolCall(EventBase):
@@ -226,6 +268,48 @@ class AgentFailed(EventBase):
     error: str
 
 
+class AgentRestarted(EventBase):
+    """An agent came back after its process died, its state rebuilt from this log."""
+
+    kind: Literal["agent_restarted"] = "agent_restarted"
+    restart: int = Field(ge=1, description="1 for the first restart.")
+    cause: str = Field(description="How the last incarnation ended, e.g. 'signal 9'.")
+    replayed_events: int = Field(0, ge=0)
+    pending_messages: int = Field(0, ge=0, description="Received, not yet decided.")
+    pending_sends: int = Field(0, ge=0, description="Sent, not yet acknowledged.")
+
+
+class AgentGaveUp(EventBase):
+    """The site stopped restarting an agent: its restart budget is spent."""
+
+    kind: Literal["agent_gave_up"] = "agent_gave_up"
+    restarts: int = Field(ge=0)
+    cause: str
+
+
+class ExchangeLost(EventBase):
+    """The exchange stopped answering; the writer keeps retrying."""
+
+    kind: Literal["exchange_lost"] = "exchange_lost"
+    error: str
+
+
+class ExchangeRestored(EventBase):
+    """The exchange answers again after a loss."""
+
+    kind: Literal["exchange_restored"] = "exchange_restored"
+    down_s: float = Field(ge=0)
+
+
+class ReplayDiverged(EventBase):
+    """A replayed model call asked something the recording never answered."""
+
+    kind: Literal["replay_diverged"] = "replay_diverged"
+    round: int = Field(ge=0)
+    request_digest: str
+    diff: str
+
+
 class Note(EventBase):
     """A free-text landmark for operators."""
 
@@ -245,6 +329,8 @@ Event: TypeAlias = Annotated[
     | BootstrapSkipped
     | MessageSent
     | MessageReceived
+    | MessageAcked
+    | MessageUndelivered
     | MessageRejected
     | Decision
     | LLMCall
@@ -253,6 +339,11 @@ Event: TypeAlias = Annotated[
     | ResultSubmitted
     | AgentFinished
     | AgentFailed
+    | AgentRestarted
+    | AgentGaveUp
+    | ExchangeLost
+    | ExchangeRestored
+    | ReplayDiverged
     | Note,
     Field(discriminator="kind"),
 ]

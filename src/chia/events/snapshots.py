@@ -69,6 +69,11 @@ class AgentStatus(_Snapshot):
     messages_received: int = 0
     tokens_in: int = 0
     tokens_out: int = 0
+    messages_acked: int = 0
+    undelivered: int = 0
+    duplicates_dropped: int = 0
+    restarts: int = 0
+    finish_reason: str | None = None
     result: str | None = None
     last_error: str | None = None
     updated: AwareDatetime

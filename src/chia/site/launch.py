@@ -17,10 +17,13 @@ from chia.events import write_json_atomic
 from chia.exchange.settings import ExchangeSettings
 from chia.names import NAME_PATTERN
 
-__all__ = ["LAUNCH_FILE", "LauncherKind", "SiteLaunch", "site_dir"]
+__all__ = ["LAUNCH_FILE", "FsyncMode", "LauncherKind", "SiteLaunch", "site_dir"]
 
 LAUNCH_FILE = "launch.json"
 LauncherKind = Literal["local", "mpiexec", "ray"]
+#: When a receive event is fsynced before its message is acknowledged: ``batch`` (one
+#: fsync covers every line written before it, group commit) or ``message`` (one each).
+FsyncMode = Literal["batch", "message"]
 
 
 def site_dir(runs_dir: Path, run_id: str, site: str) -> Path:
@@ -52,6 +55,14 @@ class SiteLaunch(BaseModel):
     )
     lm: LMSettings | None = Field(
         None, description="Model settings overriding the campaign's (spawn-site --model)."
+    )
+    max_restarts: int = Field(
+        3, ge=0, description="Restarts of a dead agent process before the site gives up."
+    )
+    fsync: FsyncMode = Field("batch", description="Durability of receive events (see FsyncMode).")
+    resume: bool = Field(False, description="spawn-site --resume: rejoin from the run dir.")
+    replay: Path | None = Field(
+        None, description="Run dir whose recorded model calls answer this run's (--replay)."
     )
     created: AwareDatetime = Field(default_factory=lambda: datetime.now(timezone.utc))
 

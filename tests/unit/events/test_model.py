@@ -37,6 +37,18 @@ SAMPLES: dict[str, dict[str, Any]] = {
     "agent_finished": {"reason": "completed", "decisions": 6},
     "agent_failed": {"error": "peer agent-crux never answered"},
     "note": {"message": "hello", "level": "warning"},
+    "message_acked": {"message_id": "m1", "recipient": "agent-crux", "attempts": 2},
+    "message_undelivered": {
+        "message_id": "m1",
+        "recipient": "agent-crux",
+        "attempts": 9,
+        "reason": "not acknowledged within 600s",
+    },
+    "agent_restarted": {"restart": 1, "cause": "signal 9", "pending_messages": 2},
+    "agent_gave_up": {"restarts": 3, "cause": "exit code 1"},
+    "exchange_lost": {"error": "ConnectionRefusedError"},
+    "exchange_restored": {"down_s": 4.2},
+    "replay_diverged": {"round": 3, "request_digest": "ab12", "diff": "- a\n+ b"},
 }
 
 
