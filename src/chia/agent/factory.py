@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from chia.agent.policy import Policy
-from chia.agent.scripted import ScriptedPolicy
+from chia.agent.scripted import scripted_policy
 from chia.campaign.model import AgentSpec, CampaignSpec, LMSettings, PromptProfile
 from chia.errors import ChiaUsageError
 from chia.llm.errors import MissingAPIKeyError
@@ -123,7 +123,7 @@ def make_policy(
             raise ChiaUsageError(
                 f"campaign {campaign.name!r} uses the scripted model but has no 'policy' section"
             )
-        return ScriptedPolicy(campaign.policy)
+        return scripted_policy(campaign.policy)
     if prompts is None:
         raise ChiaUsageError(f"campaign {campaign.name!r}: an LLM policy needs a prompt profile")
     from chia.agent.llm_policy import LLMPolicy

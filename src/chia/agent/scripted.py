@@ -1,13 +1,22 @@
-"""The offline policy: plays a campaign's scripted ``policy`` section deterministically."""
+"""The offline policies: play a campaign's scripted ``policy`` section deterministically."""
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 
-from chia.agent.policy import Action, FinishTurn, SendMessage, SubmitResult, TurnState
-from chia.campaign.model import CounterPolicy
+from chia.agent.envelope import Envelope
+from chia.agent.policy import Action, FinishTurn, Policy, SendMessage, SubmitResult, TurnState
+from chia.campaign.model import BallsPolicy, CounterPolicy, PolicySpec
 
-__all__ = ["ScriptedPolicy"]
+__all__ = ["BallsScriptedPolicy", "ScriptedPolicy", "scripted_policy"]
+
+
+def scripted_policy(spec: PolicySpec) -> Policy:
+    """Return the offline policy that plays ``spec`` (one class per policy ``kind``)."""
+    if isinstance(spec, BallsPolicy):
+        return BallsScriptedPolicy(spec)
+    return ScriptedPolicy(spec)
 
 
 class ScriptedPolicy:
@@ -61,3 +70,104 @@ class ScriptedPolicy:
         if counter >= self.spec.target:
             actions.append(SubmitResult(result=text))
         return actions
+
+
+_BALL = re.compile(r"^ball (\d+) = (\d+)$")
+
+
+class BallsScriptedPolicy:
+    """Plays the balls game: many independent messages in flight, each bounced to a target.
+
+    On the kickoff the agent sends ``ball <i> = 0`` (``i`` in ``0..balls-1``) to its first
+    peer. Receiving ``ball <i> = <v>``, it sends ``ball <i> = <v+1>`` back to the sender,
+    unless ``v+1`` reaches the target: then the ball retires here. Every ball travels
+    between the same two agents and makes the same number of hops, so every ball retires at
+    the same agent, which counts its retirements. When it has counted ``balls`` of them it
+    submits ``balls=<count> hops=<sum of final values> checksum=<sum of (i+1)*final>``.
+
+    The result is exact only if no message was lost (a lost ball never retires: the
+    campaign never completes) and none was decided twice (a second decision forks a ball;
+    the copy retires too, so the count reaches ``balls`` with some ball missing and the
+    checksum is wrong, or it is counted after the submission and the fault suite's
+    duplicate column shows it).
+
+    The retirements are the policy's only state, and a pure function of the messages it
+    decided: :meth:`recover` rebuilds it in a restarted agent from its journal.
+
+    Args:
+        spec: The campaign's balls policy section.
+    """
+
+    def __init__(self, spec: BallsPolicy) -> None:
+        self.spec = spec
+        self.retired: list[tuple[int, int]] = []  # (ball, final value), in decision order
+
+    @property
+    def name(self) -> str:
+        """Policy name used in events."""
+        return f"scripted:{self.spec.kind}"
+
+    @staticmethod
+    def format(ball: int, value: int) -> str:
+        """Render the message carrying ``ball``'s ``value``."""
+        return f"ball {ball} = {value}"
+
+    @staticmethod
+    def read_ball(content: str) -> tuple[int, int] | None:
+        """Return ``(ball, value)`` if ``content`` is a ball message, else None."""
+        found = _BALL.match(content.strip())
+        return (int(found[1]), int(found[2])) if found else None
+
+    @staticmethod
+    def expected_result(spec: BallsPolicy) -> str:
+        """The result a campaign playing ``spec`` submits when nothing was lost or doubled."""
+        checksum = spec.target * spec.balls * (spec.balls + 1) // 2
+        return f"balls={spec.balls} hops={spec.balls * spec.target} checksum={checksum}"
+
+    def result(self) -> str:
+        """The result as the retirements counted so far make it."""
+        hops = sum(value for _, value in self.retired)
+        checksum = sum((ball + 1) * value for ball, value in self.retired)
+        return f"balls={len(self.retired)} hops={hops} checksum={checksum}"
+
+    def recover(self, decided: Iterable[Envelope]) -> None:
+        """Rebuild the retirements from every message earlier incarnations decided on.
+
+        Args:
+            decided: The messages of this agent's committed decisions, in decision order
+                (any kind; only ball messages matter). Nothing is sent.
+        """
+        for message in decided:
+            self._bounce(message)
+
+    async def decide(self, state: TurnState) -> list[Action]:
+        """Return this turn's actions: the opening throw, bounces, and maybe the result."""
+        actions: list[Action] = []
+        for message in state.new_messages:
+            if message.kind == "kickoff":
+                if not state.allowed_peers:
+                    return [FinishTurn(reason="no peers to play with")]
+                peer = state.allowed_peers[0]
+                actions.extend(self._send(peer, ball, 0) for ball in range(self.spec.balls))
+                continue
+            bounce = self._bounce(message)
+            if bounce is not None:
+                actions.append(bounce)
+        if len(self.retired) >= self.spec.balls:
+            actions.append(SubmitResult(result=self.result()))
+        return actions or [FinishTurn(reason="no ball in the new messages")]
+
+    def _bounce(self, message: Envelope) -> SendMessage | None:
+        """Retire the ball ``message`` carries, or return its next hop (None if no ball)."""
+        found = self.read_ball(message.content) if message.kind == "chat" else None
+        if found is None:
+            return None
+        ball, value = found
+        if value + 1 >= self.spec.target:
+            self.retired.append((ball, value + 1))
+            return None
+        return self._send(message.sender, ball, value + 1)
+
+    def _send(self, peer: str, ball: int, value: int) -> SendMessage:
+        text = self.format(ball, value)
+        return SendMessage(recipient=peer, content=text, tldr=text)

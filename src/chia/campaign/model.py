@@ -18,6 +18,7 @@ from chia.names import NAME_PATTERN
 __all__ = [
     "BUILTIN_TOOLS",
     "AgentSpec",
+    "BallsPolicy",
     "CampaignSpec",
     "CounterPolicy",
     "LMSettings",
@@ -136,8 +137,23 @@ class CounterPolicy(StrictModel):
         return self
 
 
+class BallsPolicy(StrictModel):
+    """Offline script that keeps many messages in flight (the fault suite's workload).
+
+    On the kickoff the initial agent sends ``balls`` messages ``ball <i> = 0`` to its
+    first peer; whoever receives ``ball <i> = <v>`` sends ``ball <i> = <v+1>`` back, until
+    ``v+1`` reaches ``target`` and the ball retires. The agent retiring the last ball
+    submits ``balls=<n> hops=<sum> checksum=<sum>``, exact only if no message was lost or
+    decided twice. About ``balls * target`` messages in all.
+    """
+
+    kind: Literal["balls"]
+    balls: int = Field(20, gt=0, description="Messages in flight at once.")
+    target: int = Field(50, gt=0, description="Hops each ball makes before it retires.")
+
+
 #: Every scripted policy kind, discriminated by ``kind``.
-PolicySpec = Annotated[CounterPolicy, Field(discriminator="kind")]
+PolicySpec = Annotated[CounterPolicy | BallsPolicy, Field(discriminator="kind")]
 
 
 class Limits(StrictModel):
