@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from typing import Any
 
 from chia.agent.envelope import Envelope
 from chia.agent.policy import Action, FinishTurn, Policy, SendMessage, SubmitResult, TurnState
@@ -73,6 +73,7 @@ class ScriptedPolicy:
 
 
 _BALL = re.compile(r"^ball (\d+) = (\d+)$")
+_TALLY = re.compile(r"^tally balls=(\d+) hops=(\d+) checksum=(\d+)$")
 
 
 class BallsScriptedPolicy:
@@ -91,8 +92,10 @@ class BallsScriptedPolicy:
     checksum is wrong, or it is counted after the submission and the fault suite's
     duplicate column shows it).
 
-    The retirements are the policy's only state, and a pure function of the messages it
-    decided: :meth:`recover` rebuilds it in a restarted agent from its journal.
+    The tally is the policy's only state. Every turn that does not submit ends with a
+    ``finish_turn`` whose reason is the tally (``tally balls=.. hops=.. checksum=..``), so
+    it is on record in the turn's decision and :meth:`restore` takes it back from the
+    journal in a restarted agent: state and journal cannot disagree.
 
     Args:
         spec: The campaign's balls policy section.
@@ -100,7 +103,9 @@ class BallsScriptedPolicy:
 
     def __init__(self, spec: BallsPolicy) -> None:
         self.spec = spec
-        self.retired: list[tuple[int, int]] = []  # (ball, final value), in decision order
+        self.retirements = 0
+        self.hops = 0  # sum of the retired balls' final values
+        self.checksum = 0  # sum of (ball + 1) * final value
 
     @property
     def name(self) -> str:
@@ -125,23 +130,29 @@ class BallsScriptedPolicy:
         return f"balls={spec.balls} hops={spec.balls * spec.target} checksum={checksum}"
 
     def result(self) -> str:
-        """The result as the retirements counted so far make it."""
-        hops = sum(value for _, value in self.retired)
-        checksum = sum((ball + 1) * value for ball, value in self.retired)
-        return f"balls={len(self.retired)} hops={hops} checksum={checksum}"
+        """The tally of the retirements counted so far (the result, once all are in)."""
+        return f"balls={self.retirements} hops={self.hops} checksum={self.checksum}"
 
-    def recover(self, decided: Iterable[Envelope]) -> None:
-        """Rebuild the retirements from every message earlier incarnations decided on.
+    def restore(self, *, actions: list[dict[str, Any]], tool_results: list[dict[str, Any]]) -> None:
+        """Take the tally back from the newest ``finish_turn`` of earlier turns.
 
         Args:
-            decided: The messages of this agent's committed decisions, in decision order
-                (any kind; only ball messages matter). Nothing is sent.
+            actions: Recent actions of earlier turns, oldest first, as their decisions
+                recorded them (``{"action": "finish_turn", "reason": ...}``).
+            tool_results: Unused: this policy calls no tools.
         """
-        for message in decided:
-            self._bounce(message)
+        for act in reversed(actions):
+            found = (
+                _TALLY.match(str(act.get("reason", "")))
+                if act.get("action") == "finish_turn"
+                else None
+            )
+            if found:
+                self.retirements, self.hops, self.checksum = (int(g) for g in found.groups())
+                return
 
     async def decide(self, state: TurnState) -> list[Action]:
-        """Return this turn's actions: the opening throw, bounces, and maybe the result."""
+        """Return this turn's actions: the opening throw, bounces, and the tally or result."""
         actions: list[Action] = []
         for message in state.new_messages:
             if message.kind == "kickoff":
@@ -153,9 +164,9 @@ class BallsScriptedPolicy:
             bounce = self._bounce(message)
             if bounce is not None:
                 actions.append(bounce)
-        if len(self.retired) >= self.spec.balls:
-            actions.append(SubmitResult(result=self.result()))
-        return actions or [FinishTurn(reason="no ball in the new messages")]
+        if self.retirements >= self.spec.balls:
+            return [*actions, SubmitResult(result=self.result())]
+        return [*actions, FinishTurn(reason=f"tally {self.result()}")]
 
     def _bounce(self, message: Envelope) -> SendMessage | None:
         """Retire the ball ``message`` carries, or return its next hop (None if no ball)."""
@@ -164,7 +175,9 @@ class BallsScriptedPolicy:
             return None
         ball, value = found
         if value + 1 >= self.spec.target:
-            self.retired.append((ball, value + 1))
+            self.retirements += 1
+            self.hops += value + 1
+            self.checksum += (ball + 1) * (value + 1)
             return None
         return self._send(message.sender, ball, value + 1)
 

@@ -87,8 +87,10 @@ async def test_kickoff_throws_every_ball_to_the_first_peer():
 async def test_a_batch_bounces_each_ball_to_its_sender_and_retires_at_the_target():
     policy = _balls(balls=3, target=4)
     actions = await policy.decide(_state(_ball(0, 1), _ball(1, 3, sender="c"), _msg("chatter")))
-    assert actions == [SendMessage(recipient="b", content="ball 0 = 2", tldr="ball 0 = 2")]
-    assert policy.retired == [(1, 4)]
+    assert actions == [
+        SendMessage(recipient="b", content="ball 0 = 2", tldr="ball 0 = 2"),
+        FinishTurn(reason="tally balls=1 hops=4 checksum=8"),
+    ]
     assert policy.result() == "balls=1 hops=4 checksum=8"
 
 
@@ -99,6 +101,23 @@ async def test_the_last_retirement_submits_the_exact_result():
     expected = BallsScriptedPolicy.expected_result(policy.spec)
     assert actions == [SubmitResult(result=expected)]
     assert expected == "balls=2 hops=6 checksum=9"
+
+
+async def test_restore_takes_the_newest_tally_from_the_recorded_actions():
+    policy = _balls(balls=5, target=3)
+    policy.restore(
+        actions=[
+            {"action": "finish_turn", "reason": "tally balls=1 hops=3 checksum=3"},
+            {"action": "send_message", "recipient": "b", "content": "ball 2 = 1"},
+            {"action": "finish_turn", "reason": "tally balls=2 hops=6 checksum=9"},
+            {"action": "send_message", "recipient": "b", "content": "ball 3 = 1"},
+        ],
+        tool_results=[],
+    )
+    assert policy.result() == "balls=2 hops=6 checksum=9"
+    fresh = _balls()
+    fresh.restore(actions=[{"action": "finish_turn", "reason": "done"}], tool_results=[])
+    assert fresh.result() == "balls=0 hops=0 checksum=0"
 
 
 async def test_nothing_to_do_finishes_the_turn_and_no_peer_cannot_start():
@@ -126,7 +145,7 @@ class _Game:
         self.spec = spec
         self.players = {"a": BallsScriptedPolicy(spec), "b": BallsScriptedPolicy(spec)}
         self.inbox: dict[str, list[Envelope]] = {"a": [], "b": []}
-        self.decided: dict[str, list[Envelope]] = {"a": [], "b": []}
+        self.details: dict[str, list[dict[str, object]]] = {"a": [], "b": []}  # decisions
         self.rng = random.Random(seed)
         self.sent = 0
         self.result: str | None = None
@@ -151,8 +170,9 @@ class _Game:
             allowed_peers=[peer],
             new_messages=batch,
         )
-        self.decided[agent].extend(batch)
-        for act in await self.players[agent].decide(state):
+        actions = await self.players[agent].decide(state)
+        self.details[agent].extend(act.model_dump(mode="json") for act in actions)
+        for act in actions:
             if isinstance(act, SendMessage):
                 self.sent += 1
                 self.inbox[act.recipient].append(
@@ -193,16 +213,17 @@ async def test_a_lost_ball_never_completes_and_a_doubled_decision_is_wrong():
     )
 
 
-async def test_a_restarted_player_recovers_its_retirements_from_what_it_decided():
+async def test_a_restarted_player_takes_its_tally_back_from_its_recent_actions():
     spec = BallsPolicy(kind="balls", balls=10, target=6)
     game = _Game(spec, seed=3)
-    while not any(len(player.retired) >= 3 for player in game.players.values()):
+    while not any(player.retirements >= 3 for player in game.players.values()):
         await game.turn(game.rng.choice([name for name, box in game.inbox.items() if box]))
-    retirer = max(game.players, key=lambda name: len(game.players[name].retired))
-    assert len(game.players[retirer].retired) < spec.balls
+    retirer = max(game.players, key=lambda name: game.players[name].retirements)
+    assert game.players[retirer].retirements < spec.balls
     reborn = BallsScriptedPolicy(spec)
-    reborn.recover(game.decided[retirer])
-    assert reborn.retired == game.players[retirer].retired
+    # The journal hands back a bounded window of recent actions, not the whole history.
+    reborn.restore(actions=game.details[retirer][-10:], tool_results=[])
+    assert reborn.result() == game.players[retirer].result()
     game.players[retirer] = reborn
     await game.play()
     assert game.result == BallsScriptedPolicy.expected_result(spec)
