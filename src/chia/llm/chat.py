@@ -89,6 +89,8 @@ class Completion(_Frozen):
         tokens_out: Completion tokens, as the provider reported them.
         latency_s: Wall time of the call.
         model: The model that answered.
+        request_digest: The digest of the request this answers, when the call was recorded
+            (see :mod:`chia.llm.recording`).
     """
 
     content: str = ""
@@ -97,6 +99,7 @@ class Completion(_Frozen):
     tokens_out: int = Field(0, ge=0)
     latency_s: float = Field(0.0, ge=0)
     model: str = ""
+    request_digest: str | None = None
 
     def as_message(self) -> ChatMessage:
         """The assistant message to append to the conversation."""
