@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -10,6 +11,14 @@ from chia.agent.scripted import scripted_policy
 from chia.campaign.model import AgentSpec, CampaignSpec, LMSettings, PromptProfile
 from chia.errors import ChiaUsageError
 from chia.llm.errors import MissingAPIKeyError
+from chia.llm.recording import (
+    CallLog,
+    ModelIdentity,
+    RecordingModel,
+    find_records,
+    read_records,
+    records_path,
+)
 
 __all__ = ["check_lm", "lm_override", "make_model", "make_policy", "model_readiness"]
 
@@ -100,37 +109,108 @@ def make_policy(
     agent: AgentSpec | None = None,
     lm: LMSettings | None = None,
     workdir: Path | None = None,
+    run_dir: Path | None = None,
+    replay: Path | None = None,
+    landmark: Callable[[str], None] | None = None,
 ) -> Policy:
     """Return the policy for ``campaign``'s ``lm`` settings (or ``lm``, an override).
 
     ``scripted`` plays the campaign's ``policy`` section offline; any other provider gets
-    an :class:`~chia.agent.llm_policy.LLMPolicy` with the agent's MCP tools.
+    an :class:`~chia.agent.llm_policy.LLMPolicy` with the agent's MCP tools. With
+    ``run_dir``, every model call is recorded in ``<run_dir>/llm/<agent>.jsonl``
+    (:mod:`chia.llm.recording`). With ``replay``, the model is the recorded run's
+    answers for this agent (:mod:`chia.llm.replay`), and ``lm``, if given, names the model
+    that takes over from the first divergence (``--continue-live``); without ``lm`` the
+    agent stops there. An agent with no recorded call in a campaign on the scripted
+    model replays on the offline policy, which is deterministic.
 
     Args:
         campaign: The campaign.
         prompts: Its prompt profile (required for LLM providers).
         agent: The agent the policy decides for (its MCP servers and allowed tools).
-        lm: Model settings overriding the campaign's (``spawn-site --model``).
+        lm: Model settings overriding the campaign's (``spawn-site --model``); with
+            ``replay``, the live model after a divergence.
         workdir: Where stdio MCP servers run (the campaign's directory).
+        run_dir: The agent's site directory, where its model calls are recorded.
+        replay: A recorded run (or site) directory whose model calls answer this one's;
+            needs ``agent`` and ``run_dir``.
+        landmark: Prints one operator line (a divergence), if given.
 
     Raises:
         ChiaUsageError: If the scripted provider is chosen but the campaign has no
-            ``policy`` section, prompts are missing, or the model settings cannot work.
+            ``policy`` section, prompts are missing, or the model settings cannot work;
+            a record file is corrupt (file and line named).
     """
+    if replay is not None:
+        return _replay_policy(campaign, prompts, agent, lm, workdir, run_dir, replay, landmark)
     lm = lm or campaign.lm
     if lm.provider == "scripted":
-        if campaign.policy is None:
-            raise ChiaUsageError(
-                f"campaign {campaign.name!r} uses the scripted model but has no 'policy' section"
-            )
-        return scripted_policy(campaign.policy)
+        return _scripted(campaign)
+    model = make_model(lm)
+    if run_dir is not None and agent is not None:
+        model = RecordingModel(model, _identity(lm), _call_log(run_dir, campaign, agent))
+    return _llm_policy(campaign, prompts, agent, model, workdir, lm.timeout_s)
+
+
+def _scripted(campaign: CampaignSpec) -> Policy:
+    if campaign.policy is None:
+        raise ChiaUsageError(
+            f"campaign {campaign.name!r} uses the scripted model but has no 'policy' section"
+        )
+    return scripted_policy(campaign.policy)
+
+
+def _identity(lm: LMSettings) -> ModelIdentity:
+    return ModelIdentity(
+        provider=lm.provider, model=lm.model, temperature=lm.temperature, max_tokens=lm.max_tokens
+    )
+
+
+def _call_log(run_dir: Path, campaign: CampaignSpec, agent: AgentSpec) -> CallLog:
+    return CallLog(records_path(run_dir, agent.name), campaign=campaign.name)
+
+
+def _replay_policy(
+    campaign: CampaignSpec,
+    prompts: PromptProfile | None,
+    agent: AgentSpec | None,
+    live_lm: LMSettings | None,
+    workdir: Path | None,
+    run_dir: Path | None,
+    replay: Path,
+    landmark: Callable[[str], None] | None,
+) -> Policy:
+    from chia.llm.replay import ReplayModel
+
+    if agent is None or run_dir is None:
+        raise ChiaUsageError("a replay needs the agent and its run directory")
+    source = find_records(replay, agent.name)
+    if source is None and campaign.lm.provider == "scripted":
+        return _scripted(campaign)
+    log = _call_log(run_dir, campaign, agent)
+    live = None
+    if live_lm is not None:
+        live = RecordingModel(make_model(live_lm), _identity(live_lm), log)
+    recorded = read_records(source) if source is not None else []
+    model = ReplayModel(agent.name, recorded, log, live=live, landmark=landmark)
+    timeout_s = (live_lm or campaign.lm).timeout_s
+    return _llm_policy(campaign, prompts, agent, model, workdir, timeout_s)
+
+
+def _llm_policy(
+    campaign: CampaignSpec,
+    prompts: PromptProfile | None,
+    agent: AgentSpec | None,
+    model: Any,
+    workdir: Path | None,
+    timeout_s: float,
+) -> Policy:
     if prompts is None:
         raise ChiaUsageError(f"campaign {campaign.name!r}: an LLM policy needs a prompt profile")
     from chia.agent.llm_policy import LLMPolicy
     from chia.agent.mcp_tools import McpToolbox
 
-    model = make_model(lm)
     toolbox = None
     if agent is not None and agent.mcp_servers:
-        toolbox = McpToolbox(campaign.mcp_servers, agent, workdir=workdir, timeout_s=lm.timeout_s)
+        toolbox = McpToolbox(campaign.mcp_servers, agent, workdir=workdir, timeout_s=timeout_s)
     return LLMPolicy(model, prompts, toolbox)
