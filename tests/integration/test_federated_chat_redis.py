@@ -36,7 +36,7 @@ def test_two_sites_over_redis(sites, chia, redis):
         "agent-crux.jsonl",
     ]
     events = merge_events(iter_events(files))
-    sent = [e for e in events if isinstance(e, MessageSent)]
+    sent = [e for e in events if isinstance(e, MessageSent) and e.message_kind == "chat"]
     received = {e.message_id: e for e in events if isinstance(e, MessageReceived)}
     assert [e.content for e in sent] == [f"counter = {n}" for n in range(1, 11)]
     # Lamport order: every receive comes after its send in the merged timeline.

@@ -1,13 +1,19 @@
 """The campaign agent: an Academy agent that takes messages and runs decision turns.
 
-Messages arrive through the ``receive_message`` action, which validates each, logs it (a
-Lamport-stamped receive event) and queues it in the inbox before acknowledging: logging
-before queueing keeps causal order, since any send a message causes comes after its receive
-event. Once the host has seen every peer answer a ping
-(:meth:`CampaignAgent.mark_running`), the ``take_turns`` loop drains the inbox one turn at
-a time: the policy decides, the agent acts. State is
+Messages arrive through the ``receive_message`` action under the delivery contract
+(:mod:`chia.agent.delivery`): each is validated, logged once (a Lamport-stamped receive
+event), queued in the inbox, and acknowledged only once its receive event is on disk;
+a message id seen before is acknowledged and dropped. Once the host has seen every peer
+answer a ping (:meth:`CampaignAgent.mark_running`), the ``take_turns`` loop drains the
+inbox one turn at a time: the policy decides, and the turn's sends and its decision are
+committed in one write before the outbox delivers the sends in the background. State is
 guarded by a lock because Academy runs actions concurrently. The agent stops on campaign
-completion, after ``max_decisions`` turns, or after ``idle_timeout_s`` without a message.
+completion, after ``max_decisions`` turns, or after ``idle_timeout_s`` without a message,
+once every committed send has been acknowledged (or given up on).
+
+A restarted agent starts from its :class:`~chia.agent.journal.Journal`: the undecided
+messages are back in the inbox, unacknowledged sends are sent again, counters, history,
+completed peers and the policy's memory are as they were.
 """
 
 from __future__ import annotations
@@ -25,15 +31,16 @@ from pathlib import Path
 from typing import Any, Literal
 
 from academy.agent import Agent, action, loop
-from academy.handle import Handle
 from academy.identifier import AgentId
 
+from chia.agent.delivery import DeliveryPolicy, Outbox, Outcome, Receiver
 from chia.agent.envelope import Envelope
+from chia.agent.journal import Journal
 from chia.agent.policy import (
     Action,
-    FinishTurn,
     ObservedPolicy,
     Policy,
+    RestorablePolicy,
     SendMessage,
     SubmitResult,
     TurnState,
@@ -50,11 +57,14 @@ from chia.events import (
     Decision,
     EventBase,
     EventWriter,
+    MessageAcked,
     MessageReceived,
     MessageRejected,
     MessageSent,
+    MessageUndelivered,
     ResultSubmitted,
 )
+from chia.events.durability import FsyncMode, GroupCommit
 
 __all__ = ["AgentSetup", "CampaignAgent", "FinishReason"]
 
@@ -79,10 +89,15 @@ class AgentSetup:
     peers: dict[str, AgentId[Any]]
     writer: EventWriter
     status_path: Path
-    send_timeout_s: float = 60.0
-    notify_timeout_s: float = 2.0
+    journal: Journal | None = None
+    fsync: FsyncMode = "batch"
     rank: int | None = None
     landmark: Callable[[str], None] = field(default=lambda text: None)
+
+    @property
+    def delivery(self) -> DeliveryPolicy:
+        """How this agent's sends are retried (deadline from the campaign's limits)."""
+        return DeliveryPolicy(deadline_s=self.limits.delivery_deadline_s)
 
 
 class CampaignAgent(Agent):
@@ -97,12 +112,17 @@ class CampaignAgent(Agent):
         super().__init__()
         self.setup = setup
         self.policy = policy
+        journal = setup.journal or Journal(setup.writer.path)
         self._lock = asyncio.Lock()
         self._inbox: asyncio.Queue[Envelope] = asyncio.Queue()  # logged, waiting for a turn
+        for message in journal.undecided:
+            self._inbox.put_nowait(message)
         self._running = asyncio.Event()
-        self._recent: deque[Envelope] = deque(maxlen=_RECENT)
-        self._completed_peers: set[str] = set()
-        self._undelivered: list[Undelivered] = []  # reported to the policy next turn
+        self._recent: deque[Envelope] = deque(journal.recent, maxlen=_RECENT)
+        self._completed_peers: set[str] = set(journal.completed_peers)
+        self._undelivered: list[Undelivered] = list(journal.undelivered)  # for the next turn
+        self._resend = list(journal.unacked)
+        self._result = journal.result
         initial = AgentStatus(
             run_id=setup.run_id,
             site=setup.site,
@@ -112,12 +132,26 @@ class CampaignAgent(Agent):
             host=socket.gethostname(),
             pid=os.getpid(),
             rank=setup.rank,
+            restarts=journal.restarts,
+            result=journal.result,
             updated=datetime.now(timezone.utc),
+            **journal.counts,
         )
         self._book = StatusBook(setup.status_path, initial)
+        self._receiver = Receiver(
+            setup.spec.name,
+            self._log_received,
+            GroupCommit(setup.writer, setup.fsync),
+            seen=journal.seen,
+        )
+        self._outbox = Outbox(
+            setup.delivery, self._delivered, still_needed=self._peer_needs_messages
+        )
         self.outcome: AgentState | None = None
         if isinstance(policy, ObservedPolicy):
             policy.bind(_AgentSink(self))
+        if isinstance(policy, RestorablePolicy) and not journal.is_new:
+            policy.restore(actions=journal.actions, tool_results=journal.tool_results)
 
     # -- state -----------------------------------------------------------------------
 
@@ -145,27 +179,34 @@ class CampaignAgent(Agent):
 
     @action
     async def receive_message(self, envelope: dict[str, Any]) -> dict[str, Any]:
-        """Accept one message envelope (a JSON object): log it and queue it for a turn.
+        """Accept one message envelope (a JSON object): log it once and queue it for a turn.
 
-        Arrivals are on record at once, whether or not the agent is taking turns yet.
+        Arrivals are on record at once, whether or not the agent is taking turns yet; the
+        answer comes only once the receive event is on disk. A message id seen before
+        is acknowledged again and dropped.
 
         Returns:
-            ``{"accepted": true, "message_id": ...}``.
+            ``{"accepted": true, "message_id": ..., "duplicate": ...}``.
 
         Raises:
             ValueError: If the envelope is malformed or addressed to another agent.
         """
-        message = Envelope.model_validate(envelope)
-        if message.recipient != self.name:
-            raise ValueError(f"message for {message.recipient!r} delivered to {self.name!r}")
+        ack = await self._receiver.accept(envelope)
+        if ack.duplicate:
+            self._book.bump("duplicates_dropped")
+        return ack.as_json()
+
+    def _log_received(self, message: Envelope) -> None:
+        """Record a new message (receive event, counters) and queue it for a turn."""
         clock = self.setup.writer.clock.observe(message.clock)
         self.setup.writer.emit_trusted(
             MessageReceived, _message_fields(message, sender_site=message.sender_site), clock=clock
         )
+        if message.kind == "complete":
+            self._completed_peers.add(message.sender)
         if self._book.bump("messages_received") == 1:
             self.setup.landmark(f"first message from {message.sender} ({message.kind})")
         self._inbox.put_nowait(message)
-        return {"accepted": True, "message_id": message.message_id}
 
     @action
     async def status(self) -> dict[str, Any]:
@@ -190,31 +231,38 @@ class CampaignAgent(Agent):
     async def take_turns(self, shutdown: asyncio.Event) -> None:
         """Wait until running, then run one decision turn per batch of messages."""
         try:
-            await self._take_turns(shutdown)
+            await self._running.wait()
+            for envelope in self._resend:  # committed before a restart, never acknowledged
+                self._outbox.submit(envelope)
+            self._resend = []
+            # A result submitted before a restart leaves only its notices to deliver.
+            reason = "completed" if self._result is not None else await self._play(shutdown)
+            if reason is None:
+                return
+            await self._outbox.drain()
+            self._finish(reason)
         except Exception as exc:
             log.exception("agent %s failed", self.name)
             self.fail(f"{type(exc).__name__}: {exc}")
 
-    async def _take_turns(self, shutdown: asyncio.Event) -> None:
-        await self._running.wait()
+    async def _play(self, shutdown: asyncio.Event) -> FinishReason | None:
+        """Take turns until a stopping rule holds; return which (None on shutdown)."""
         limits = self.setup.limits
         while not shutdown.is_set():
             try:
                 batch = await asyncio.wait_for(self.next_messages(), limits.idle_timeout_s)
             except asyncio.TimeoutError:
-                self._finish("idle_timeout")
-                return
+                return "idle_timeout"
             completes = [m for m in batch if m.kind == "complete"]
             self._completed_peers.update(m.sender for m in completes)
             talk = [m for m in batch if m.kind != "complete"]
             if talk and await self._turn(talk):
-                return
+                return "completed"
             if completes:
-                self._finish("completed")
-                return
+                return "completed"
             if self._book.count("decisions") >= limits.max_decisions:
-                self._finish("max_decisions")
-                return
+                return "max_decisions"
+        return None
 
     async def next_messages(self) -> list[Envelope]:
         """Wait for the next logged message; return it and every other one queued.
@@ -236,7 +284,7 @@ class CampaignAgent(Agent):
         return batch
 
     async def _turn(self, messages: list[Envelope]) -> bool:
-        """Run one turn; return True when the agent is done."""
+        """Run one turn; return True when the agent submitted the campaign's result."""
         async with self._lock:
             decisions = self._book.bump("decisions")
             state = TurnState(
@@ -258,27 +306,56 @@ class CampaignAgent(Agent):
             self._recent.extend(messages)
             self._undelivered = []
         actions = await self.policy.decide(state)
-        self.setup.writer.emit(
-            Decision, round=decisions, policy=self.policy.name, actions=[a.action for a in actions]
-        )
-        for act in actions:
-            if await self._execute(act, decisions):
-                return True
-        return False
+        sends, result = self._commit_turn(decisions, messages, actions)
+        self._book.bump("messages_sent", sum(e.kind != "complete" for e in sends))
+        for envelope in sends:
+            self._outbox.submit(envelope)
+        if result is not None:
+            self._result = result
+            self._book.set(result=result)
+            self.setup.landmark(f"submitted result: {result}")
+        return result is not None
 
-    async def _execute(self, act: Action, round_: int) -> bool:
-        if isinstance(act, SendMessage):
-            await self._send(act, round_)
-            return False
-        if isinstance(act, SubmitResult):
-            self.setup.writer.emit(ResultSubmitted, result=act.result)
-            self._book.set(result=act.result)
-            self.setup.landmark(f"submitted result: {act.result}")
-            await self._notify_complete(act.result, round_)
-            self._finish("completed")
-            return True
-        assert isinstance(act, FinishTurn)
-        return False
+    def _commit_turn(
+        self, round_: int, consumed: list[Envelope], actions: list[Action]
+    ) -> tuple[list[Envelope], str | None]:
+        """Write the turn's sends, result and decision in one append; return what to send.
+
+        Actions after a submitted result are not carried out. A killed process leaves the
+        whole turn on record or none of it (then its messages are decided again).
+        """
+        writer = self.setup.writer
+        sends: list[Envelope] = []
+        result: str | None = None
+        done: list[Action] = []
+        with writer.atomic():
+            for act in actions:
+                done.append(act)
+                if isinstance(act, SendMessage):
+                    envelope = self._outgoing(act, round_)
+                    if envelope is not None:
+                        sends.append(envelope)
+                elif isinstance(act, SubmitResult):
+                    result = act.result
+                    writer.emit(ResultSubmitted, result=result)
+                    sends += [
+                        self._envelope(peer, result, kind="complete", round=round_)
+                        for peer in self.setup.peers
+                        if peer not in self._completed_peers
+                    ]
+                    break
+            for envelope in sends:
+                writer.emit_trusted(MessageSent, _message_fields(envelope), clock=envelope.clock)
+            writer.emit(
+                Decision,
+                round=round_,
+                policy=self.policy.name,
+                actions=[a.action for a in done],
+                consumed=[m.message_id for m in consumed],
+                sent=[e.message_id for e in sends],
+                details=[a.model_dump(mode="json") for a in done],
+            )
+        return sends, result
 
     def _envelope(self, recipient: str, content: str, **fields: Any) -> Envelope:
         return Envelope(
@@ -291,13 +368,19 @@ class CampaignAgent(Agent):
             **fields,
         )
 
-    async def _send(self, act: SendMessage, round_: int) -> bool:
-        peer = self.setup.peers.get(act.recipient)
-        if peer is None or act.recipient not in self.setup.spec.allowed_peers:
+    def _outgoing(self, act: SendMessage, round_: int) -> Envelope | None:
+        """The envelope of an allowed send, or None (the refusal is on record)."""
+        if (
+            act.recipient not in self.setup.peers
+            or act.recipient not in self.setup.spec.allowed_peers
+        ):
             reason = f"{act.recipient!r} is not an allowed peer of {self.name!r}"
-            await self._undeliverable(act.recipient, round_, reason)
-            return False
-        envelope = self._envelope(
+            self.setup.writer.emit(MessageRejected, recipient=act.recipient, reason=reason)
+            self._undelivered.append(
+                Undelivered(recipient=act.recipient, round=round_, reason=reason)
+            )
+            return None
+        return self._envelope(
             act.recipient,
             act.content,
             kind=act.kind,
@@ -305,46 +388,40 @@ class CampaignAgent(Agent):
             tldr=act.tldr,
             round=round_,
         )
-        self.setup.writer.emit_trusted(MessageSent, _message_fields(envelope), clock=envelope.clock)
-        try:
-            await asyncio.wait_for(
-                Handle(peer).action("receive_message", envelope.model_dump(mode="json")),
-                self.setup.send_timeout_s,
+
+    def _peer_needs_messages(self, peer: str) -> bool:
+        """A peer that completed the campaign needs nothing more from us."""
+        return peer not in self._completed_peers
+
+    async def _delivered(self, envelope: Envelope, outcome: Outcome) -> None:
+        """Record how a delivery ended; a failure is reported to the next turn."""
+        writer = self.setup.writer
+        if outcome.acked:
+            writer.emit(
+                MessageAcked,
+                message_id=envelope.message_id,
+                recipient=envelope.recipient,
+                attempts=outcome.attempts,
             )
-        except Exception as exc:
-            reason = f"delivery failed: {type(exc).__name__}: {exc}"
-            await self._undeliverable(act.recipient, round_, reason)
-            return False
-        async with self._lock:
-            self._book.bump("messages_sent")
-        return True
-
-    async def _undeliverable(self, recipient: str, round_: int, reason: str) -> None:
-        """Record a send that did not happen, in the log and for the policy's next turn."""
-        self.setup.writer.emit(MessageRejected, recipient=recipient, reason=reason)
-        async with self._lock:
-            self._undelivered.append(Undelivered(recipient=recipient, round=round_, reason=reason))
-
-    async def _notify_complete(self, result: str, round_: int) -> None:
-        """Tell peers that have not completed themselves that the campaign is done."""
-
-        async def notify(name: str, peer: AgentId[Any]) -> None:
-            envelope = self._envelope(name, result, kind="complete", round=round_)
-            try:
-                await asyncio.wait_for(
-                    Handle(peer).action("receive_message", envelope.model_dump(mode="json")),
-                    self.setup.notify_timeout_s,
-                )
-            except Exception:  # a peer that already stopped needs no notice
-                log.debug("completion notice to %s not delivered", name)
-
-        await asyncio.gather(
-            *(
-                notify(name, peer)
-                for name, peer in self.setup.peers.items()
-                if name not in self._completed_peers
-            )
+            self._book.bump("messages_acked")
+            return
+        writer.emit(
+            MessageUndelivered,
+            message_id=envelope.message_id,
+            recipient=envelope.recipient,
+            attempts=outcome.attempts,
+            reason=outcome.reason,
         )
+        if outcome.moot:  # settled: the recipient completed and needs it no more
+            return
+        self._book.bump("undelivered")
+        self.setup.landmark(f"message to {envelope.recipient} undelivered: {outcome.reason}")
+        async with self._lock:
+            self._undelivered.append(
+                Undelivered(
+                    recipient=envelope.recipient, round=envelope.round, reason=outcome.reason
+                )
+            )
 
     # -- endings ---------------------------------------------------------------------
 
@@ -354,7 +431,7 @@ class CampaignAgent(Agent):
         self.setup.writer.emit(
             AgentFinished, reason=reason, decisions=self._book.count("decisions")
         )
-        self._book.set(state=AgentState.FINISHED)
+        self._book.set(state=AgentState.FINISHED, finish_reason=reason)
         self.outcome = AgentState.FINISHED
         self.setup.landmark(f"finished ({reason}, {self._book.count('decisions')} decisions)")
         self.agent_shutdown()
@@ -363,6 +440,7 @@ class CampaignAgent(Agent):
         """Record a failure (e.g. peers never answered) and shut the agent down."""
         if self.outcome is not None:
             return
+        self._outbox.cancel()  # what is unacknowledged stays in the journal for a restart
         self.setup.writer.emit(AgentFailed, error=error)
         self._book.set(state=AgentState.FAILED, last_error=error)
         self.outcome = AgentState.FAILED
@@ -370,8 +448,12 @@ class CampaignAgent(Agent):
         self.agent_shutdown()
 
     def stop(self) -> None:
-        """Stop on request (Ctrl-C or SIGTERM on the site): record and shut down."""
+        """Stop on request (Ctrl-C or SIGTERM on the site): record and shut down.
+
+        Sends still in flight stay unacknowledged in the journal; a resume sends them.
+        """
         if self.outcome is None:
+            self._outbox.cancel()
             self._finish("stopped")
 
 

@@ -38,7 +38,11 @@ _ACTION_CHARS = 300
 
 def _summary(action: Action) -> dict[str, Any]:
     """An action for the next turns' state, long texts clipped."""
-    summary = action.model_dump()
+    return _summary_dict(action.model_dump())
+
+
+def _summary_dict(summary: dict[str, Any]) -> dict[str, Any]:
+    summary = dict(summary)
     for key in ("content", "result"):
         text = summary.get(key)
         if isinstance(text, str) and len(text) > _ACTION_CHARS:
@@ -103,8 +107,23 @@ class LLMPolicy:
         return f"llm:{self.model.provider}:{self.model.model}"
 
     def bind(self, sink: PolicySink) -> None:
-        """Record events and token counts through ``sink``."""
+        """Record events and token counts through ``sink`` (a replaying model's too)."""
         self._sink = sink
+        bind_model = getattr(self.model, "bind", None)
+        if callable(bind_model):  # chia.llm.replay.ReplayModel reports divergences
+            bind_model(sink)
+
+    def restore(self, *, actions: list[dict[str, Any]], tool_results: list[dict[str, Any]]) -> None:
+        """Continue where a killed incarnation was: its recent actions and tool results.
+
+        Called once, before the first turn of a restarted agent, with what its journal
+        holds (see :mod:`chia.agent.journal`); the next prompt then shows the model the
+        same memory of earlier turns it would have seen without the restart.
+        """
+        self._actions.clear()
+        self._actions.extend(_summary_dict(a) for a in actions)
+        self._results.clear()
+        self._results.extend(tool_results)
 
     async def start(self) -> None:
         """Start the MCP tool servers, if any."""
@@ -181,6 +200,7 @@ class LLMPolicy:
             tokens_in=completion.tokens_in,
             tokens_out=completion.tokens_out,
             latency_s=completion.latency_s,
+            request_digest=completion.request_digest,
         )
         self._sink.add_tokens(completion.tokens_in, completion.tokens_out)
         return completion

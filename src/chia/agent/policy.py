@@ -9,6 +9,8 @@ Two optional extensions, checked at run time so plain policies need neither:
   records events (model calls, tool calls and results) and token counts.
 * :class:`ManagedPolicy`: it holds resources (MCP tool servers) that the host starts
   before the agent runs and stops when the agent stops.
+* :class:`RestorablePolicy`: it remembers earlier turns, and a restarted agent gives that
+  memory back from its journal.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ __all__ = [
     "ObservedPolicy",
     "Policy",
     "PolicySink",
+    "RestorablePolicy",
     "SendMessage",
     "SubmitResult",
     "TurnState",
@@ -145,4 +148,13 @@ class ManagedPolicy(Protocol):
 
     async def close(self) -> None:
         """Release every resource; called when the agent stops, also on failure."""
+        ...
+
+
+@runtime_checkable
+class RestorablePolicy(Protocol):
+    """A policy with memory across turns, rebuilt after a restart from the journal."""
+
+    def restore(self, *, actions: list[dict[str, Any]], tool_results: list[dict[str, Any]]) -> None:
+        """Take back the recent actions (oldest first) and tool results of earlier turns."""
         ...

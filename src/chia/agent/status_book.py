@@ -4,21 +4,24 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 from chia.events import AgentStatus, write_snapshot
 
 __all__ = ["Counter", "StatusBook"]
 
 #: The status fields that count things; they change on every message.
-Counter = Literal["decisions", "messages_sent", "messages_received", "tokens_in", "tokens_out"]
-_COUNTERS: tuple[Counter, ...] = (
+Counter = Literal[
     "decisions",
     "messages_sent",
     "messages_received",
+    "messages_acked",
+    "undelivered",
+    "duplicates_dropped",
     "tokens_in",
     "tokens_out",
-)
+]
+_COUNTERS: tuple[Counter, ...] = get_args(Counter)
 
 
 class StatusBook:

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
 import threading
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, TypeVar
@@ -37,7 +38,9 @@ class EventWriter:
     """Builds events with the run's header fields and appends each as one flushed line.
 
     Every line goes out in a single ``write`` on an ``O_APPEND`` descriptor, so a reader
-    sees whole lines or a torn tail, never interleaved bytes. Safe to call from threads.
+    sees whole lines or a torn tail, never interleaved bytes; lines emitted inside
+    :meth:`atomic` go out together in one ``write``, so a killed process leaves all of
+    them or none. Safe to call from threads.
 
     Args:
         path: The writer's own file; its directory is created.
@@ -63,7 +66,43 @@ class EventWriter:
             "agent": writer,
         }
         self._fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()
+        self._batch: list[bytes] | None = None
+        self.writes = 0
+
+    def fileno(self) -> int:
+        """The descriptor lines are appended to (for fsync)."""
+        return self._fd
+
+    def _append(self, line: bytes) -> None:
+        """Write one line now, or hold it for the enclosing :meth:`atomic` block."""
+        if self._batch is not None:
+            self._batch.append(line)
+            return
+        os.write(self._fd, line)
+        self.writes += 1
+
+    @contextlib.contextmanager
+    def atomic(self) -> Iterator[None]:
+        """Hold every line emitted in the block and append them all in one ``write``.
+
+        A turn's sends and its decision are committed this way: a process killed at any
+        instant leaves either every line of the block in the file or none of them.
+        Nothing is written if the block raises. Other threads wait until the block ends.
+        """
+        with self._lock:
+            if self._batch is not None:  # nested: the outer block writes
+                yield
+                return
+            self._batch = []
+            try:
+                yield
+                lines = b"".join(self._batch)
+            finally:
+                self._batch = None
+            if lines:
+                os.write(self._fd, lines)
+                self.writes += 1
 
     def emit(self, kind: type[E], /, *, clock: int | None = None, **fields: Any) -> E:
         """Construct an event of ``kind`` and append it.
@@ -85,7 +124,7 @@ class EventWriter:
                 clock=self.clock.tick() if clock is None else clock,
                 **fields,
             )
-            os.write(self._fd, event.__pydantic_serializer__.to_json(event) + b"\n")
+            self._append(event.__pydantic_serializer__.to_json(event) + b"\n")
             return event
 
     def emit_trusted(
@@ -112,7 +151,7 @@ class EventWriter:
         }
         line = pydantic_core.to_json(event) + b"\n"
         with self._lock:
-            os.write(self._fd, line)
+            self._append(line)
 
     def close(self) -> None:
         """Close the file; later ``emit`` calls raise."""

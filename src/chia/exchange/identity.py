@@ -88,6 +88,7 @@ async def register_agent(
     agent: str,
     *,
     live_check_timeout_s: float = 2.0,
+    check_live: bool = True,
 ) -> AgentRegistration[Any]:
     """Register ``agent`` of run ``run_id`` under its deterministic uid, on any exchange.
 
@@ -103,6 +104,9 @@ async def register_agent(
         agent: The agent name.
         live_check_timeout_s: How long to wait for an existing agent to answer a ping
             before treating its mailbox as stale.
+        check_live: Ping an existing mailbox's agent first. A supervisor restarting an
+            agent it saw die passes False: the old incarnation is known to be gone, and
+            the ping would only delay the restart by its timeout.
 
     Returns:
         The Academy registration to pass to ``Runtime(..., registration=...)`` or
@@ -122,7 +126,7 @@ async def register_agent(
             f"agent {agent!r} of run {run_id!r} (uid {aid.uid}) has a terminated mailbox "
             "on this exchange and its uid cannot be reused; pick a new run id"
         )
-    if status != MailboxStatus.MISSING:
+    if check_live and status != MailboxStatus.MISSING:
         rtt = await ping_agent(client, aid, timeout_s=live_check_timeout_s)
         if rtt is not None:
             raise ChiaUsageError(

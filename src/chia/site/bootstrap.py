@@ -1,24 +1,25 @@
 """The kickoff: one message from the campaign to its initial agent, sent once.
 
 Used by a site that hosts the initial agent (single-site runs) and by ``chia bootstrap``
-(federated runs, once every site is up). Sending waits for the recipient's
-acknowledgement, bounded by a timeout, and then returns: nothing waits for a reply.
+(federated runs, once every site is up). Sending follows the delivery contract
+(:mod:`chia.agent.delivery`): retried until the recipient acknowledges it, bounded by a
+deadline, and then it returns: nothing waits for a reply. The kickoff's message id is
+derived from the run and the recipient, so a second bootstrap, or a restarted initial
+agent's site sending it again, is dropped by the recipient as a duplicate.
 """
 
 from __future__ import annotations
 
-import asyncio
 import json
+import uuid
 from collections.abc import Callable
-from typing import Any
 
-from academy.handle import Handle
-
+from chia.agent.delivery import DeliveryPolicy, deliver
 from chia.agent.envelope import KICKOFF_SENDER, Envelope
 from chia.campaign.model import CampaignSpec
 from chia.errors import PeerTimeoutError
 from chia.exchange.client import user_client
-from chia.exchange.identity import agent_id
+from chia.exchange.identity import CHIA_NS, agent_id, agent_uid
 from chia.exchange.liveness import wait_for_peers
 from chia.exchange.settings import ExchangeSettings, open_factory
 
@@ -34,6 +35,7 @@ def kickoff_envelope(campaign: CampaignSpec, run_id: str, recipient: str) -> Env
         ]
         content += "\n\nResources:\n" + json.dumps(listing, indent=2)
     return Envelope(
+        message_id=uuid.uuid5(CHIA_NS, f"{run_id}/kickoff/{recipient}").hex,
         run_id=run_id,
         sender=KICKOFF_SENDER,
         recipient=recipient,
@@ -44,24 +46,23 @@ def kickoff_envelope(campaign: CampaignSpec, run_id: str, recipient: str) -> Env
     )
 
 
-async def send_envelope(envelope: Envelope, *, timeout_s: float) -> None:
-    """Deliver ``envelope`` to its recipient's ``receive_message`` and await the ack.
+async def send_envelope(envelope: Envelope, *, deadline_s: float) -> int:
+    """Deliver ``envelope`` under the delivery contract and return the attempts it took.
 
     Must run inside an exchange client context (an agent runtime or ``user_client``).
 
     Raises:
-        PeerTimeoutError: If the recipient did not acknowledge within ``timeout_s``.
+        PeerTimeoutError: If the recipient did not acknowledge it within ``deadline_s``
+            (or refused it); the message names the recipient and its uid.
     """
-    handle: Handle[Any] = Handle(agent_id(envelope.run_id, envelope.recipient))
-    try:
-        await asyncio.wait_for(
-            handle.action("receive_message", envelope.model_dump(mode="json")), timeout_s
-        )
-    except asyncio.TimeoutError:
+    outcome = await deliver(envelope, DeliveryPolicy(deadline_s=deadline_s))
+    if not outcome.acked:
+        uid = agent_uid(envelope.run_id, envelope.recipient)
         raise PeerTimeoutError(
-            f"{envelope.recipient} (uid {handle.agent_id.uid}) did not acknowledge the "
-            f"{envelope.kind} message within {timeout_s:g}s"
-        ) from None
+            f"{envelope.recipient} (uid {uid}) did not acknowledge the {envelope.kind} "
+            f"message: {outcome.reason}"
+        )
+    return outcome.attempts
 
 
 async def bootstrap(
@@ -92,5 +93,5 @@ async def bootstrap(
         await wait_for_peers(
             client, {target: agent_id(run_id, target)}, timeout_s=timeout_s, on_up=on_up
         )
-        await send_envelope(envelope, timeout_s=min(timeout_s, 60.0))
+        await send_envelope(envelope, deadline_s=timeout_s)
     return envelope

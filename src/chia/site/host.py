@@ -1,11 +1,19 @@
 """The host process: ``python -m chia.site.host <launch.json> [--rank N | --all]``.
 
 Process rank ``N`` hosts its share of the slice (one agent by default; see
-``SiteLaunch.agents_per_process``). For each agent it registers the deterministic uid,
-starts the agent in an Academy runtime (so it answers pings), waits until every allowed
-peer answers a ping, then takes messages; the host of the initial agent sends the kickoff
-when the launch says so. Landmark lines go to stdout, flushed, one per step. ``--all``
-hosts the whole slice in one process (required by the in-process ``local`` exchange).
+``SiteLaunch.agents_per_process``). For each agent it reads the agent's journal (its own
+events file: a restarted or resumed agent continues from it, see
+:mod:`chia.agent.journal`), registers the deterministic uid, starts the agent in an
+Academy runtime (so it answers pings), waits until every allowed peer answers a ping,
+then takes messages; the host of the initial agent sends the kickoff when the launch says
+so and the journal does not show it sent. Landmark lines go to stdout, flushed, one per
+step. ``--all`` hosts the whole slice in one process (required by the in-process
+``local`` exchange).
+
+A supervisor that restarts a dead host process says so in the environment:
+``CHIA_RESTART=<n>`` and ``CHIA_RESTART_CAUSE=<how the last one ended>``. The host then
+skips the "uid already live" check (the old incarnation is known to be dead) and records
+an ``agent_restarted`` event.
 """
 
 from __future__ import annotations
@@ -28,15 +36,18 @@ from academy.runtime import Runtime
 
 from chia.agent.campaign_agent import AgentSetup, CampaignAgent
 from chia.agent.factory import make_policy
+from chia.agent.journal import Journal, recover
 from chia.agent.policy import ManagedPolicy
 from chia.campaign import LoadedCampaign, load_campaign
 from chia.errors import ChiaError, PeerTimeoutError
 from chia.events import (
     AgentRegistered,
+    AgentRestarted,
     AgentState,
     BootstrapDispatched,
     BootstrapSkipped,
     EventWriter,
+    LamportClock,
     PeersUp,
     PeersWaiting,
     events_path,
@@ -51,7 +62,21 @@ from chia.site.launch import SiteLaunch
 from chia.site.lifeline import die_with_parent
 from chia.site.rank import detect_rank
 
-__all__ = ["host_agent", "main"]
+__all__ = ["RESTART_CAUSE_ENV", "RESTART_ENV", "host_agent", "main"]
+
+#: Set by a supervisor on a restarted host process: which restart this is (1, 2...).
+RESTART_ENV = "CHIA_RESTART"
+#: Set with it: how the previous incarnation ended (e.g. ``signal 9``).
+RESTART_CAUSE_ENV = "CHIA_RESTART_CAUSE"
+
+
+def _restart_cause(launch: SiteLaunch, journal: Journal) -> str | None:
+    """Why this start is a restart (None for a first start)."""
+    if os.environ.get(RESTART_ENV):
+        return os.environ.get(RESTART_CAUSE_ENV) or "restarted"
+    if launch.resume and not journal.is_new:
+        return "site resumed"
+    return None
 
 
 def _landmark(launch: SiteLaunch, rank: int, agent: str) -> Callable[[str], None]:
@@ -87,8 +112,20 @@ async def host_agent(
     rank = index if rank is None else rank
     spec = loaded.spec.agent(name)
     say = _landmark(launch, rank, name)
+    path = events_path(launch.site_dir, name)
+    journal = recover(path)
+    if journal.torn_tail:
+        say(f"dropped a torn last line of {path}")
+    if journal.done:
+        say(f"already finished ({journal.finished}) in an earlier incarnation: nothing to do")
+        return 0
+    cause = _restart_cause(launch, journal)
     writer = EventWriter(
-        events_path(launch.site_dir, name), run_id=launch.run_id, site=launch.site, writer=name
+        path,
+        run_id=launch.run_id,
+        site=launch.site,
+        writer=name,
+        clock=LamportClock(journal.clock),
     )
     policy = make_policy(
         loaded.spec, prompts=loaded.prompts, agent=spec, lm=launch.lm, workdir=loaded.directory
@@ -101,7 +138,9 @@ async def host_agent(
             raise
     say(f"policy {policy.name}")
     async with user_client(factory, name=f"{name}-host") as client:
-        registration = await register_agent(client, CampaignAgent, launch.run_id, name)
+        registration = await register_agent(
+            client, CampaignAgent, launch.run_id, name, check_live=cause is None or launch.resume
+        )
     uid = str(registration.agent_id.uid)
     writer.emit(
         AgentRegistered,
@@ -112,6 +151,20 @@ async def host_agent(
         rank=rank,
     )
     say(f"registered on the {launch.exchange.kind} exchange (uid {uid})")
+    if cause is not None:
+        journal.restarts += 1
+        writer.emit(
+            AgentRestarted,
+            restart=journal.restarts,
+            cause=cause,
+            replayed_events=journal.events,
+            pending_messages=len(journal.undecided),
+            pending_sends=len(journal.unacked),
+        )
+        say(
+            f"restarted ({cause}): recovered {journal.events} events, "
+            f"{len(journal.undecided)} message(s) to decide, {len(journal.unacked)} to resend"
+        )
     setup = AgentSetup(
         run_id=launch.run_id,
         site=launch.site,
@@ -122,6 +175,8 @@ async def host_agent(
         peers={peer: agent_id(launch.run_id, peer) for peer in spec.allowed_peers},
         writer=writer,
         status_path=launch.site_dir / "status" / f"{name}.json",
+        journal=journal,
+        fsync=launch.fsync,
         landmark=say,
         rank=rank,
     )
@@ -132,7 +187,7 @@ async def host_agent(
     peers_answered = interrupted = False
     try:
         async with runtime:
-            peers_answered = await _start(agent, launch, loaded, say)
+            peers_answered = await _start(agent, launch, loaded, journal, say)
             await runtime.wait_shutdown()
     except asyncio.CancelledError:
         interrupted = True
@@ -148,7 +203,11 @@ async def host_agent(
 
 
 async def _start(
-    agent: CampaignAgent, launch: SiteLaunch, loaded: LoadedCampaign, say: Callable[[str], None]
+    agent: CampaignAgent,
+    launch: SiteLaunch,
+    loaded: LoadedCampaign,
+    journal: Journal,
+    say: Callable[[str], None],
 ) -> bool:
     """Wait for peers, start taking turns, and send the kickoff if this rank should.
 
@@ -175,14 +234,14 @@ async def _start(
     say("peers up")
     agent.mark_running()
     say("running")
-    if setup.spec.name != loaded.spec.initial_agent:
+    if setup.spec.name != loaded.spec.initial_agent or journal.bootstrapped:
         return True
     if not launch.bootstrap:
         setup.writer.emit(BootstrapSkipped, reason="--no-bootstrap: waiting for chia bootstrap")
         say("bootstrap skipped (--no-bootstrap): run `chia bootstrap` once every site is up")
         return True
     envelope = kickoff_envelope(loaded.spec, launch.run_id, setup.spec.name)
-    await send_envelope(envelope, timeout_s=60.0)
+    await send_envelope(envelope, deadline_s=loaded.spec.limits.delivery_deadline_s)
     setup.writer.emit(
         BootstrapDispatched, recipient=setup.spec.name, message_id=envelope.message_id
     )

@@ -14,16 +14,14 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from chia.campaign.model import LMSettings
 from chia.events import write_json_atomic
+from chia.events.durability import FsyncMode
 from chia.exchange.settings import ExchangeSettings
 from chia.names import NAME_PATTERN
 
-__all__ = ["LAUNCH_FILE", "FsyncMode", "LauncherKind", "SiteLaunch", "site_dir"]
+__all__ = ["LAUNCH_FILE", "LauncherKind", "SiteLaunch", "site_dir"]
 
 LAUNCH_FILE = "launch.json"
 LauncherKind = Literal["local", "mpiexec", "ray"]
-#: When a receive event is fsynced before its message is acknowledged: ``batch`` (one
-#: fsync covers every line written before it, group commit) or ``message`` (one each).
-FsyncMode = Literal["batch", "message"]
 
 
 def site_dir(runs_dir: Path, run_id: str, site: str) -> Path:

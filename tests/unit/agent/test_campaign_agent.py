@@ -10,7 +10,7 @@ from academy.runtime import Runtime
 from chia.agent import Envelope, FinishTurn, ScriptedPolicy, SendMessage, SubmitResult, TurnState
 from chia.agent.campaign_agent import AgentSetup, CampaignAgent
 from chia.campaign import CounterPolicy, Limits, load_campaign
-from chia.events import EventWriter, MessageRejected, iter_events
+from chia.events import EventWriter, MessageRejected, MessageSent, MessageUndelivered, iter_events
 from chia.exchange import (
     ExchangeSettings,
     agent_id,
@@ -57,7 +57,7 @@ async def test_two_agents_play_to_the_target_and_stop(tmp_path):
     b.mark_running()
     async with user_client(factory) as _:
         spec = load_campaign("federated-chat").spec
-        await send_envelope(kickoff_envelope(spec, "unit", "agent-aurora"), timeout_s=10)
+        await send_envelope(kickoff_envelope(spec, "unit", "agent-aurora"), deadline_s=10)
     await asyncio.wait_for(asyncio.gather(ra.wait_shutdown(), rb.wait_shutdown()), 30)
     for runtime in (ra, rb):
         await runtime.__aexit__(None, None, None)
@@ -80,7 +80,7 @@ async def test_disallowed_recipient_is_rejected_not_sent(tmp_path):
         envelope = Envelope(
             run_id="unit2", sender="agent-aurora", recipient="agent-crux", content="counter = 1"
         )
-        await send_envelope(envelope, timeout_s=10)
+        await send_envelope(envelope, deadline_s=10)
     await asyncio.wait_for(runtime.wait_shutdown(), 30)
     await runtime.__aexit__(None, None, None)
     events = list(iter_events([tmp_path / "agent-crux.jsonl"]))
@@ -128,7 +128,8 @@ class _SendThenRecord:
 
 async def test_a_failed_delivery_is_reported_to_the_next_turn_once(tmp_path):
     factory = open_factory(ExchangeSettings(kind="local"))
-    limits = Limits(max_decisions=5, idle_timeout_s=30)
+    # The ghost never registers: retried (same message id) until the 1 s deadline.
+    limits = Limits(max_decisions=5, idle_timeout_s=30, delivery_deadline_s=1)
     policy = _SendThenRecord()
     agent, runtime = await _start(
         factory, tmp_path, "agent-crux", ["agent-ghost"], limits, run_id="unit4", policy=policy
@@ -138,15 +139,22 @@ async def test_a_failed_delivery_is_reported_to_the_next_turn_once(tmp_path):
     async with user_client(factory):
         for n in (1, 2, 3):  # one turn each: the next is sent once this one has decided
             message = Envelope(run_id="unit4", sender="op", recipient="agent-crux", content=str(n))
-            await send_envelope(message, timeout_s=10)
+            await send_envelope(message, deadline_s=10)
             await _until(lambda n=n: log.read_text().count('"kind":"decision"') >= n)
-        await _until(lambda: "message_rejected" in log.read_text())
+            if n == 1:
+                await _until(lambda: "message_undelivered" in log.read_text())
     await asyncio.wait_for(runtime.wait_shutdown(), 30)
     await runtime.__aexit__(None, None, None)
     first, second, third = policy.states
     assert first.undelivered == third.undelivered == []
     (failed,) = second.undelivered
     assert (failed.recipient, failed.round) == ("agent-ghost", 1)
-    assert failed.reason.startswith("delivery failed")
-    rejected = [e for e in iter_events([log]) if isinstance(e, MessageRejected)]
-    assert [e.reason for e in rejected] == [failed.reason]
+    assert failed.reason.startswith("not acknowledged within 1s")
+    events = list(iter_events([log]))
+    (chat,) = [e for e in events if isinstance(e, MessageSent) and e.message_kind == "chat"]
+    undelivered = [e for e in events if isinstance(e, MessageUndelivered)]
+    (lost,) = [e for e in undelivered if e.message_id == chat.message_id]
+    assert lost.reason == failed.reason
+    assert lost.attempts > 1  # retried with the same id, not given up at the first failure
+    # The completion notice to the ghost was retried to its deadline too, then settled.
+    assert [e.recipient for e in undelivered] == ["agent-ghost", "agent-ghost"]
