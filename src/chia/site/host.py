@@ -128,7 +128,14 @@ async def host_agent(
         clock=LamportClock(journal.clock),
     )
     policy = make_policy(
-        loaded.spec, prompts=loaded.prompts, agent=spec, lm=launch.lm, workdir=loaded.directory
+        loaded.spec,
+        prompts=loaded.prompts,
+        agent=spec,
+        lm=launch.lm,
+        workdir=loaded.directory,
+        run_dir=launch.site_dir,
+        replay=launch.replay,
+        landmark=say,
     )
     if isinstance(policy, ManagedPolicy):
         try:
