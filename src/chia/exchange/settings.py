@@ -23,6 +23,7 @@ per blocked call; a small pool raises MaxConnectionsError at ~100 calls in fligh
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import urlparse
 
@@ -32,6 +33,8 @@ from chia.errors import ChiaUsageError
 
 if TYPE_CHECKING:
     from academy.exchange import ExchangeFactory
+
+    from chia.exchange.resilience import Backoff
 
 __all__ = [
     "HOSTED_EXCHANGE_URL",
@@ -148,14 +151,29 @@ def http_headers() -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"} if token else {}
 
 
-def open_factory(settings: ExchangeSettings) -> ExchangeFactory[Any]:
+def open_factory(
+    settings: ExchangeSettings,
+    *,
+    on_lost: Callable[[str], None] | None = None,
+    on_restored: Callable[[float], None] | None = None,
+    backoff: Backoff | None = None,
+) -> ExchangeFactory[Any]:
     """Build the Academy exchange factory described by ``settings``.
 
     Creating a factory opens no connection: clients do, when a factory mints them
     (``await factory.create_user_client()``, or an Academy ``Runtime``/``Manager``).
 
+    Every kind but ``local`` comes wrapped in a
+    :class:`~chia.exchange.resilience.ResilientFactory`: when the exchange goes away
+    (redis-server or ``chia exchange serve`` restarted), its clients retry with backoff
+    until it is back instead of failing; see :mod:`chia.exchange.resilience`.
+
     Args:
         settings: Which exchange to reach and how.
+        on_lost: Called with the error text when the exchange stops answering (more
+            subscribers: :func:`chia.exchange.health.watch_exchange`).
+        on_restored: Called with the seconds it was down when it answers again.
+        backoff: Retry timing and deadlines (default: 0.2 s doubling to 5 s, 10 min).
 
     Returns:
         An Academy ``ExchangeFactory``. For ``local`` it is a fresh in-process exchange:
@@ -164,6 +182,19 @@ def open_factory(settings: ExchangeSettings) -> ExchangeFactory[Any]:
     Raises:
         ChiaUsageError: For the hosted exchange URL (it needs a Globus login).
     """
+    from chia.exchange.resilience import ResilientFactory
+
+    inner, where = _open_inner(settings)
+    if settings.kind == "local":
+        return inner
+    factory = ResilientFactory(inner, where, backoff)
+    if on_lost is not None or on_restored is not None:
+        factory.health.subscribe(on_lost, on_restored)
+    return factory
+
+
+def _open_inner(settings: ExchangeSettings) -> tuple[ExchangeFactory[Any], str]:
+    """The plain Academy factory of ``settings`` and a short description of where it is."""
     from academy.exchange import (
         HttpExchangeFactory,
         HybridExchangeFactory,
@@ -172,18 +203,22 @@ def open_factory(settings: ExchangeSettings) -> ExchangeFactory[Any]:
     )
     from academy.exchange.client_config import ExchangeClientConfig
 
+    from chia.exchange.health import quiet_academy_retries
+
     config = ExchangeClientConfig(heartbeat_interval=settings.heartbeat_interval_s)
+    redis_at = f"redis {settings.redis_host}:{settings.redis_port}/{settings.redis_db}"
     if settings.kind == "local":
-        return LocalExchangeFactory(config=config)
+        return LocalExchangeFactory(config=config), "local"
     if settings.kind == "redis":
-        return RedisExchangeFactory(
+        factory = RedisExchangeFactory(
             settings.redis_host,
             settings.redis_port,
             config=config,
             **redis_client_kwargs(settings),
         )
+        return factory, redis_at
     if settings.kind == "hybrid":
-        return HybridExchangeFactory(
+        hybrid = HybridExchangeFactory(
             settings.redis_host,
             settings.redis_port,
             redis_kwargs=redis_client_kwargs(settings),
@@ -191,6 +226,7 @@ def open_factory(settings: ExchangeSettings) -> ExchangeFactory[Any]:
             namespace=settings.namespace,
             config=config,
         )
+        return hybrid, f"hybrid over {redis_at}"
     assert settings.url is not None  # checked by the model
     url = settings.url.rstrip("/")
     if url == HOSTED_EXCHANGE_URL:
@@ -198,7 +234,8 @@ def open_factory(settings: ExchangeSettings) -> ExchangeFactory[Any]:
             f"the hosted exchange {url} needs a Globus login, which chia does not perform; "
             "self-host one with `chia exchange serve`"
         )
-    return HttpExchangeFactory(
+    quiet_academy_retries()
+    http = HttpExchangeFactory(
         url,
         auth_method=None,
         additional_headers=http_headers(),
@@ -206,3 +243,4 @@ def open_factory(settings: ExchangeSettings) -> ExchangeFactory[Any]:
         retries=settings.http_retries,
         config=config,
     )
+    return http, url

@@ -14,19 +14,28 @@ from pydantic import ValidationError
 
 from chia.errors import ChiaUsageError
 from chia.exchange import ExchangeSettings, agent_id, open_factory, register_agent, user_client
+from chia.exchange.resilience import ResilientFactory
 from chia.exchange.settings import HOSTED_EXCHANGE_URL, TOKEN_ENV, parse_redis_url
+
+
+def _academy(factory: Any) -> Any:
+    """The Academy factory inside chia's reconnecting wrapper (local is not wrapped)."""
+    assert isinstance(factory, ResilientFactory)
+    return factory.inner
 
 
 def test_each_kind_builds_its_academy_factory() -> None:
     assert isinstance(open_factory(ExchangeSettings(kind="local")), LocalExchangeFactory)
-    assert isinstance(open_factory(ExchangeSettings(kind="redis")), RedisExchangeFactory)
-    assert isinstance(open_factory(ExchangeSettings(kind="hybrid")), HybridExchangeFactory)
-    http = open_factory(ExchangeSettings(kind="http", url="http://127.0.0.1:1"))
+    redis = _academy(open_factory(ExchangeSettings(kind="redis")))
+    assert isinstance(redis, RedisExchangeFactory)
+    hybrid = _academy(open_factory(ExchangeSettings(kind="hybrid")))
+    assert isinstance(hybrid, HybridExchangeFactory)
+    http = _academy(open_factory(ExchangeSettings(kind="http", url="http://127.0.0.1:1")))
     assert isinstance(http, HttpExchangeFactory)
 
 
 def test_redis_clients_are_safe_for_redis_py_7() -> None:
-    factory = open_factory(ExchangeSettings(kind="redis", redis_port=7000, redis_db=5))
+    factory = _academy(open_factory(ExchangeSettings(kind="redis", redis_port=7000, redis_db=5)))
     assert isinstance(factory, RedisExchangeFactory)
     kwargs = factory.redis_info.kwargs
     assert kwargs["socket_timeout"] is None
@@ -49,7 +58,7 @@ def test_token_comes_from_the_environment_not_the_settings(
 ) -> None:
     settings = ExchangeSettings(kind="http", url="http://127.0.0.1:1")
     monkeypatch.setenv(TOKEN_ENV, "s3cret")
-    factory = open_factory(settings)
+    factory = _academy(open_factory(settings))
     assert isinstance(factory, HttpExchangeFactory)
     assert factory._info.additional_headers["Authorization"] == "Bearer s3cret"
     assert "s3cret" not in settings.model_dump_json()
