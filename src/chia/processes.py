@@ -1,20 +1,27 @@
-"""Child processes: stopped the same way everywhere, and checked for still running.
+"""Child processes: stopped the same way everywhere, checked for running, tied to a parent.
 
-Stopping is SIGTERM, a grace period, then SIGKILL.
+Stopping is SIGTERM, a grace period, then SIGKILL. A child that must not outlive its
+parent even when the parent is killed with SIGKILL (when no handler of ours runs) asks the
+kernel for a signal on the parent's death: :func:`die_with_parent`.
 """
 
 from __future__ import annotations
 
 import contextlib
+import ctypes
+import ctypes.util
 import os
 import signal
 import subprocess
+import sys
 import time
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-__all__ = ["is_running", "stop_process", "stop_processes"]
+__all__ = ["die_with_parent", "is_running", "stop_process", "stop_processes"]
+
+_PR_SET_PDEATHSIG = 1
 
 
 def is_running(pid: int) -> bool:
@@ -65,3 +72,35 @@ def stop_process(
 ) -> None:
     """Stop one process (see :func:`stop_processes`)."""
     stop_processes([proc], grace_s, signum)
+
+
+def die_with_parent(signum: int = signal.SIGTERM, parent: int | None = None) -> bool:
+    """Ask the kernel to send ``signum`` to this process when its parent dies (Linux).
+
+    Covers the case no handler can: the parent killed with SIGKILL. Call it in the child,
+    first thing (or as ``preexec_fn``). The signal is tied to the parent *thread* that
+    started the child, so start such children from a thread that lives as long as they
+    should. If the parent is already gone when the request takes effect, ``signum`` is
+    sent at once.
+
+    Args:
+        signum: The signal to receive (SIGTERM: the child's own clean-up runs).
+        parent: The pid the parent had (e.g. passed on the command line); default: the
+            parent at the time of the call. Passing it closes the window between the
+            fork and this call, in which the parent may already have died.
+
+    Returns:
+        False where unsupported (then the parent's own clean-up is the only guard).
+    """
+    if not sys.platform.startswith("linux"):
+        return False
+    libc_name = ctypes.util.find_library("c")
+    if libc_name is None:
+        return False
+    libc = ctypes.CDLL(libc_name, use_errno=True)
+    expected = os.getppid() if parent is None else parent
+    if libc.prctl(_PR_SET_PDEATHSIG, signum, 0, 0, 0) != 0:
+        return False
+    if os.getppid() != expected:  # the parent died before the request took effect
+        os.kill(os.getpid(), signum)
+    return True

@@ -47,7 +47,11 @@ def dashboard(
     opens one ssh ControlMaster per site, mirrors each site's
     <run_root>/RUN_ID/<site>/ into <mirror-dir>/RUN_ID/<site>/ with rsync every
     --interval-s seconds, serves the mirror, and tears it all down on exit.
+
+    Ctrl-C, SIGTERM or SIGHUP while serving is its normal end (exit 0, the signal named);
+    one while logging in to the sites closes what was opened and exits 1.
     """
+    from chia.cli._signals import exit_on_stop_signal
     from chia.dashboard import serve_in_foreground
     from chia.errors import ChiaUsageError
     from chia.names import check_name
@@ -78,7 +82,10 @@ def dashboard(
         ssh_config=ssh_config,
         control_dir=control_dir,
     )
-    with mirrored_sites(run_id, remotes, settings, say=say):
+    with (
+        exit_on_stop_signal("dashboard", "closed its ssh masters and mirrors"),
+        mirrored_sites(run_id, remotes, settings, say=say),
+    ):
         serve_in_foreground(settings.mirror_root, run_id, port=port, host=host, say=say)
 
 

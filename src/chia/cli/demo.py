@@ -31,10 +31,12 @@ def demo(
     Starts a self-hosted exchange on a free loopback port, spawns both sites, sends the
     kickoff, waits for the campaign to finish, prints a per-site summary and the run
     directory, and stops everything; then serves the dashboard of the run until Ctrl-C.
-    Needs no network and no API key.
+    Needs no network and no API key. Ctrl-C, SIGTERM or SIGHUP during the run stops
+    every process it started and exits 1.
     """
     import sys
 
+    from chia.cli._signals import exit_on_stop_signal
     from chia.names import check_name
     from chia.site.demo import run_demo
 
@@ -44,7 +46,9 @@ def demo(
     def say(text: str) -> None:
         console.print(text, markup=False)
 
-    code, run = run_demo(runs_dir, run_id=run_id, timeout_s=timeout_s, model=model, say=say)
+    # A signal mid-run unwinds run_demo, which stops the sites, then the exchange.
+    with exit_on_stop_signal("demo", "stopped its sites and its exchange"):
+        code, run = run_demo(runs_dir, run_id=run_id, timeout_s=timeout_s, model=model, say=say)
     if dashboard if dashboard is not None else sys.stdout.isatty():
         from chia.dashboard import serve_in_foreground
 

@@ -33,16 +33,18 @@ def serve(
         help="Allow a non-loopback bind without $CHIA_EXCHANGE_TOKEN (trusted networks only).",
     ),
 ) -> None:
-    """Run the exchange until Ctrl-C or SIGTERM; print the URL it bound.
+    """Run the exchange until Ctrl-C, SIGTERM or SIGHUP; print the URL it bound.
 
     Clients reach it with `--exchange http --exchange-url URL`. When $CHIA_EXCHANGE_TOKEN
     is set, every request must carry it (clients send it from the same variable); a
-    non-loopback --host requires it unless --insecure.
+    non-loopback --host requires it unless --insecure. A stop signal is its normal end:
+    it closes every connection, frees the port, says which signal, and exits 0.
     """
     from chia.errors import ChiaUsageError
     from chia.exchange.server import check_bind, write_config
     from chia.exchange.server import serve as serve_exchange
     from chia.exchange.settings import TOKEN_ENV
+    from chia.interrupts import signal_name
 
     if backend not in ("memory", "redis"):
         raise ChiaUsageError(f"unknown --backend {backend!r}: use memory or redis")
@@ -66,5 +68,5 @@ def serve(
             backend="redis" if backend == "redis" else "memory",
             redis_url=redis_url,
         )
-        asyncio.run(serve_exchange(config, token=token, insecure=insecure, on_ready=ready))
-    console.print("exchange stopped")
+        signum = asyncio.run(serve_exchange(config, token=token, insecure=insecure, on_ready=ready))
+    console.print(f"exchange stopped ({signal_name(signum)})" if signum else "exchange stopped")

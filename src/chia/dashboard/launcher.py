@@ -1,22 +1,21 @@
 """The multi-site launcher: per site one ControlMaster and one rsync mirror loop.
 
 ``mirrored_sites`` brings every site up in turn and tears all of them down on exit,
-Ctrl-C, SIGTERM or a failure part-way (a site whose login fails leaves no master or
-loop of the sites before it behind).
+Ctrl-C, SIGTERM, SIGHUP or a failure part-way (a site whose login fails leaves no master
+or loop of the sites before it behind).
 """
 
 from __future__ import annotations
 
 import contextlib
-import signal
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
-from types import FrameType
 
 from chia.dashboard.mirror import RsyncMirror
 from chia.dashboard.ssh import SshMaster, SshTarget
+from chia.interrupts import interruptible
 
 __all__ = ["MirrorSettings", "SiteRemote", "mirrored_sites", "site_remotes"]
 
@@ -93,20 +92,6 @@ def site_remotes(
 
 
 @contextlib.contextmanager
-def _sigterm_as_interrupt() -> Iterator[None]:
-    """Let SIGTERM unwind like Ctrl-C, so the tear-down below runs for it too."""
-
-    def interrupt(signum: int, frame: FrameType | None) -> None:
-        raise KeyboardInterrupt
-
-    previous = signal.signal(signal.SIGTERM, interrupt)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, previous)
-
-
-@contextlib.contextmanager
 def mirrored_sites(
     run_id: str,
     remotes: list[SiteRemote],
@@ -123,7 +108,8 @@ def mirrored_sites(
     Raises:
         SshError: If a site's login fails (after tearing down the sites already up).
     """
-    with _sigterm_as_interrupt(), ExitStack() as stack:
+    # SIGTERM and SIGHUP unwind like Ctrl-C (chia.interrupts), so the tear-down runs.
+    with interruptible(), ExitStack() as stack:
         mirrors: dict[str, RsyncMirror] = {}
         for remote in remotes:
             target = SshTarget(remote.site, remote.host, settings.ssh_config)

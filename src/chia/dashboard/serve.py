@@ -18,10 +18,13 @@ from aiohttp import web
 from chia.assets import path as asset_path
 from chia.dashboard.app import create_app
 from chia.dashboard.store import RunStore
+from chia.interrupts import note_signal
 
 __all__ = ["DashboardServer", "serve_in_foreground", "serve_until"]
 
 DEFAULT_HOST = "127.0.0.1"
+#: Signals that stop a foreground dashboard: Ctrl-C, kill or a walltime, a closed terminal.
+_STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 
 
 async def _start(
@@ -73,10 +76,13 @@ def serve_in_foreground(
     host: str = DEFAULT_HOST,
     say: Callable[[str], None] = print,
     poll_interval_s: float = 0.5,
-) -> None:
-    """Serve ``<runs_root>/<run_id>``, print its URL, and block until Ctrl-C or SIGTERM.
+) -> int | None:
+    """Serve ``<runs_root>/<run_id>``, print its URL, and block until a stop signal.
 
-    This is what ``chia demo`` calls at the end of a run.
+    Ctrl-C, SIGTERM and SIGHUP (a closed terminal) stop it: the port is freed before it
+    returns. Python-level handlers installed before the call are restored afterwards, so
+    a caller's own clean-up stays guarded. This is what ``chia demo`` calls at the end of
+    a run.
 
     Args:
         runs_root: The directory holding run directories.
@@ -85,13 +91,24 @@ def serve_in_foreground(
         host: Address to bind (loopback by default).
         say: Prints the landmark lines (the URL, how to stop).
         poll_interval_s: How often the files are re-read.
+
+    Returns:
+        The signal that stopped it.
     """
+    stopped_by: list[int] = []
 
     async def main() -> None:
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(sig, stop.set)
+
+        def on_signal(signum: int) -> None:
+            note_signal(signum)  # the caller's clean-up then ignores a second one
+            stopped_by.append(signum)
+            stop.set()
+
+        previous = {sig: signal.getsignal(sig) for sig in _STOP_SIGNALS}
+        for sig in _STOP_SIGNALS:
+            loop.add_signal_handler(sig, on_signal, sig)
         try:
             await serve_until(
                 stop,
@@ -103,11 +120,15 @@ def serve_in_foreground(
                 on_ready=lambda url: say(f"dashboard: {url}  (Ctrl-C to stop)"),
             )
         finally:
-            for sig in (signal.SIGINT, signal.SIGTERM):
-                loop.remove_signal_handler(sig)
+            for sig, handler in previous.items():
+                # asyncio leaves SIG_DFL behind: put the caller's handler back.
+                if loop.remove_signal_handler(sig) and handler is not None:
+                    signal.signal(sig, handler)
 
     asyncio.run(main())
-    say("dashboard: stopped")
+    signum = stopped_by[0] if stopped_by else None
+    say(f"dashboard: stopped ({signal.Signals(signum).name})" if signum else "dashboard: stopped")
+    return signum
 
 
 class DashboardServer:

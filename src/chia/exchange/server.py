@@ -17,7 +17,9 @@ through :func:`serve` instead of ``python -m academy.exchange.cloud`` for three 
 
 :class:`ExchangeServer` runs :func:`serve` in a child process (``python -m
 chia.exchange.server --config x.toml --url-file f``), waits for its URL, and stops it on
-exit (SIGTERM, then SIGKILL after a grace period), leaving no port bound.
+exit (SIGTERM, then SIGKILL after a grace period), leaving no port bound. The child also
+dies with its parent (``--parent-pid``: :func:`chia.processes.die_with_parent`), so a
+parent killed with SIGKILL does not leave the server holding its port.
 """
 
 from __future__ import annotations
@@ -41,7 +43,8 @@ from typing import TYPE_CHECKING, Literal
 
 from chia.errors import ChiaError, ChiaUsageError
 from chia.exchange.settings import TOKEN_ENV, ExchangeSettings, parse_redis_url
-from chia.processes import stop_process
+from chia.interrupts import note_signal
+from chia.processes import die_with_parent, stop_process
 
 if TYPE_CHECKING:
     from aiohttp.typedefs import Handler, Middleware
@@ -49,6 +52,9 @@ if TYPE_CHECKING:
 __all__ = ["ExchangeServer", "ServerBackend", "is_loopback", "serve", "write_config"]
 
 ServerBackend = Literal["memory", "redis"]
+
+#: Signals that stop the server cleanly: Ctrl-C, kill or a walltime, a closed terminal.
+_STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 
 
 def is_loopback(host: str) -> bool:
@@ -144,8 +150,8 @@ async def serve(
     insecure: bool = False,
     on_ready: Callable[[str], None] | None = None,
     stop: asyncio.Event | None = None,
-) -> None:
-    """Serve Academy's HTTP exchange until ``stop`` is set or SIGINT/SIGTERM arrives.
+) -> int | None:
+    """Serve Academy's HTTP exchange until ``stop`` is set or SIGINT/SIGTERM/SIGHUP arrives.
 
     Args:
         config_path: Academy exchange TOML (see :func:`write_config`).
@@ -153,6 +159,9 @@ async def serve(
         insecure: Allow a non-loopback bind without a token.
         on_ready: Called with the bound URL once the server accepts connections.
         stop: Event that stops the server when set (signals set it too).
+
+    Returns:
+        The signal that stopped the server, or None when ``stop`` was set.
 
     Raises:
         ChiaUsageError: For a non-loopback bind without a token (see :func:`check_bind`).
@@ -171,9 +180,19 @@ async def serve(
     sock = socket.create_server((config.host, config.port), family=family)
     stop = stop if stop is not None else asyncio.Event()
     loop = asyncio.get_running_loop()
-    for signum in (signal.SIGINT, signal.SIGTERM):
+    stopped_by: list[int] = []
+
+    def on_signal(signum: int) -> None:
+        note_signal(signum)  # a caller cleaning up after us ignores a second one
+        stopped_by.append(signum)
+        stop.set()
+
+    # Python-level handlers are put back afterwards (asyncio would leave SIG_DFL), so a
+    # caller's own handling of a later signal still holds.
+    previous = {signum: signal.getsignal(signum) for signum in _STOP_SIGNALS}
+    for signum in _STOP_SIGNALS:
         with contextlib.suppress(NotImplementedError, RuntimeError):
-            loop.add_signal_handler(signum, stop.set)
+            loop.add_signal_handler(signum, on_signal, signum)
     runner = web.AppRunner(app, handle_signals=False, shutdown_timeout=0.5)
     await runner.setup()
     try:
@@ -186,9 +205,11 @@ async def serve(
     finally:
         await runner.cleanup()
         sock.close()
-        for signum in (signal.SIGINT, signal.SIGTERM):
-            with contextlib.suppress(NotImplementedError, RuntimeError):
-                loop.remove_signal_handler(signum)
+        for signum, handler in previous.items():
+            with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+                if loop.remove_signal_handler(signum) and handler is not None:
+                    signal.signal(signum, handler)
+    return stopped_by[0] if stopped_by else None
 
 
 class ExchangeServer:
@@ -210,6 +231,9 @@ class ExchangeServer:
         insecure: Allow a non-loopback bind without a token.
         workdir: Where the config, URL file and ``exchange.log`` go (a temp dir if None).
         start_timeout_s: How long to wait for the child to report its URL.
+        lifeline: The child dies with the thread that starts it (also under SIGKILL of
+            this process); start it from a thread that lives as long as the server
+            should, or pass False.
     """
 
     def __init__(
@@ -223,6 +247,7 @@ class ExchangeServer:
         insecure: bool = False,
         workdir: Path | None = None,
         start_timeout_s: float = 30.0,
+        lifeline: bool = True,
     ) -> None:
         self.token = token if token is not None else (os.environ.get(TOKEN_ENV) or None)
         check_bind(host, self.token, insecure)
@@ -239,6 +264,7 @@ class ExchangeServer:
         self._url_file = workdir / "exchange.url"
         self._insecure = insecure
         self._start_timeout_s = start_timeout_s
+        self._lifeline = lifeline
         self._proc: subprocess.Popen[bytes] | None = None
         self.url: str = ""
 
@@ -267,21 +293,32 @@ class ExchangeServer:
             env[TOKEN_ENV] = self.token
         argv = [sys.executable, "-m", "chia.exchange.server", "--config", str(self.config_path)]
         argv += ["--url-file", str(self._url_file)] + (["--insecure"] if self._insecure else [])
+        argv += ["--parent-pid", str(os.getpid())] if self._lifeline else []
         with self.log_path.open("ab") as log:
             self._proc = subprocess.Popen(
                 argv, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, env=env
             )
-        deadline = time.monotonic() + self._start_timeout_s
-        while time.monotonic() < deadline:
-            if self._url_file.exists() and (url := self._url_file.read_text().strip()):
-                self.url = url
-                return url
-            if self._proc.poll() is not None:
-                break
-            time.sleep(0.02)
+        try:
+            url = self._wait_for_url(self._proc)
+        except BaseException:  # e.g. Ctrl-C while starting: leave no server behind
+            self.stop()
+            raise
+        if url is not None:
+            self.url = url
+            return url
         self.stop()
         tail = self.log_path.read_text(errors="replace")[-2000:]
         raise ChiaError(f"the exchange server did not start; its log ({self.log_path}):\n{tail}")
+
+    def _wait_for_url(self, proc: subprocess.Popen[bytes]) -> str | None:
+        deadline = time.monotonic() + self._start_timeout_s
+        while time.monotonic() < deadline:
+            if self._url_file.exists() and (url := self._url_file.read_text().strip()):
+                return url
+            if proc.poll() is not None:
+                return None
+            time.sleep(0.02)
+        return None
 
     def stop(self, grace_s: float = 5.0) -> None:
         """Stop the child: SIGTERM, then SIGKILL after ``grace_s``. Idempotent."""
@@ -316,7 +353,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--config", required=True, type=Path)
     parser.add_argument("--url-file", type=Path, default=None)
     parser.add_argument("--insecure", action="store_true")
+    parser.add_argument(
+        "--parent-pid", type=int, default=None, help="Stop when this parent process dies."
+    )
     args = parser.parse_args(argv)
+    if args.parent_pid is not None:
+        die_with_parent(signal.SIGTERM, parent=args.parent_pid)
 
     def ready(url: str) -> None:
         print(f"exchange listening on {url}", flush=True)

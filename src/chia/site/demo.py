@@ -7,7 +7,6 @@ is stopped. No network and no API key are needed: the campaign's scripted model 
 
 from __future__ import annotations
 
-import asyncio
 import subprocess
 import sys
 import time
@@ -21,6 +20,7 @@ from chia.campaign import build_plan, load_campaign
 from chia.errors import ChiaError
 from chia.events.runs import summarize_run
 from chia.exchange.server import ExchangeServer
+from chia.interrupts import run_interruptible
 from chia.processes import stop_processes
 from chia.site.bootstrap import bootstrap
 from chia.site.lifeline import die_with_parent
@@ -85,7 +85,7 @@ def run_demo(
                 subprocess.Popen(argv, stdin=subprocess.DEVNULL, preexec_fn=die_with_parent)
             )
         say(f"bootstrap: waiting for {loaded.spec.initial_agent}")
-        envelope = asyncio.run(
+        envelope = run_interruptible(  # a stop signal cancels the wait, then unwinds
             bootstrap(server.settings(), loaded.spec, run_id=run, timeout_s=timeout_s)
         )
         say(f"bootstrap: sent kickoff {envelope.message_id}")
