@@ -15,9 +15,12 @@ Two modes (``chia spawn-site --fsync``):
   (~5 ms) without any timer.
 * ``message``: one fsync per call, nothing shared; the slowest and the simplest to reason
   about.
+* ``none``: no fsync. An acknowledged message survives its receiver's death but not the
+  loss of the machine (or of a node's page cache on a parallel filesystem, where fsync
+  can take tens of ms). For runs whose run dir is on tmpfs, and for benchmarks.
 
-Either way the loss window for an acknowledged message is zero: the acknowledgement goes
-out only after the fsync that covers its receive event returned.
+With ``batch`` or ``message`` the loss window for an acknowledged message is zero: the
+acknowledgement goes out only after the fsync that covers its receive event returned.
 """
 
 from __future__ import annotations
@@ -29,7 +32,7 @@ from typing import Literal, Protocol
 
 __all__ = ["FsyncMode", "GroupCommit", "SyncTarget"]
 
-FsyncMode = Literal["batch", "message"]
+FsyncMode = Literal["batch", "message", "none"]
 
 
 class SyncTarget(Protocol):
@@ -52,7 +55,7 @@ class GroupCommit:
 
     Args:
         target: The writer whose lines must reach the disk.
-        mode: ``batch`` (share fsyncs) or ``message`` (one per call).
+        mode: ``batch`` (share fsyncs), ``message`` (one per call) or ``none``.
     """
 
     def __init__(self, target: SyncTarget, mode: FsyncMode = "batch") -> None:
@@ -66,6 +69,8 @@ class GroupCommit:
     async def durable(self) -> None:
         """Return once every line the writer appended before this call is fsynced."""
         wanted = self._target.writes
+        if self.mode == "none":
+            return
         if self.mode == "message":
             await self._fsync(wanted)
             return

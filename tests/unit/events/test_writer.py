@@ -53,3 +53,22 @@ def test_trusted_line_is_the_line_emit_writes(tmp_path):
     assert trusted.event_id != built.event_id and trusted.timestamp >= built.timestamp
     same = {"event_id", "timestamp"}
     assert trusted.model_dump(exclude=same) == expected.model_dump(exclude=same)
+
+
+def test_atomic_block_goes_out_in_one_write_or_not_at_all(tmp_path):
+    path = tmp_path / "w.jsonl"
+    with EventWriter(path, run_id="r", site="s", writer="w") as writer:
+        with writer.atomic():
+            writer.emit(Note, message="one")
+            writer.emit(Note, message="two")
+            assert path.read_bytes() == b""  # held until the block ends
+        assert writer.writes == 1
+        assert path.read_text().count("\n") == 2
+        try:
+            with writer.atomic():
+                writer.emit(Note, message="lost")
+                raise RuntimeError("the turn failed")
+        except RuntimeError:
+            pass
+        assert "lost" not in path.read_text()
+        assert writer.writes == 1
