@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from enum import Enum
 from pathlib import Path
 
@@ -145,10 +144,13 @@ def bootstrap(
 ) -> None:
     """Send the campaign's kickoff once the recipient answers a ping, then return.
 
-    Exit 0 once sent; exit 2 if the recipient never answered (the message names it).
+    Exit 0 once sent; exit 2 if the recipient never answered (the message names it);
+    exit 1 on Ctrl-C, SIGTERM or SIGHUP (it starts no process, so none is left).
     """
     from chia.campaign import load_campaign
+    from chia.cli._signals import exit_on_stop_signal
     from chia.errors import ChiaUsageError
+    from chia.interrupts import run_interruptible
     from chia.names import check_name
     from chia.site.bootstrap import bootstrap as send
     from chia.site.spawn import exchange_settings
@@ -160,16 +162,17 @@ def bootstrap(
         raise ChiaUsageError(f"recipient {target!r} is not an agent of {loaded.spec.name!r}")
     settings = exchange_settings(exchange.value, exchange_url)
     console.print(f"waiting for {target} (run {run_id}) to answer on the {settings.kind} exchange")
-    envelope = asyncio.run(
-        send(
-            settings,
-            loaded.spec,
-            run_id=run_id,
-            recipient=target,
-            timeout_s=timeout_s,
-            on_up=lambda name: console.print(f"{name} answered"),
+    with exit_on_stop_signal("bootstrap", f"stopped waiting for {target}"):
+        envelope = run_interruptible(
+            send(
+                settings,
+                loaded.spec,
+                run_id=run_id,
+                recipient=target,
+                timeout_s=timeout_s,
+                on_up=lambda name: console.print(f"{name} answered"),
+            )
         )
-    )
     console.print(f"sent kickoff {envelope.message_id} to {target}:", markup=False)
     console.print(envelope.content, markup=False)
 

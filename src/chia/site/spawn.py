@@ -197,7 +197,7 @@ def _outcome(launch: SiteLaunch) -> dict[str, AgentState | None]:
 def spawn_site(request: SpawnRequest, say: Callable[[str], None] = print) -> int:
     """Launch the site, wait for every agent of its slice to stop, and report.
 
-    Ctrl-C or SIGTERM stops every process the site started.
+    Ctrl-C, SIGTERM or SIGHUP (a closed terminal) stops every process the site started.
 
     Returns:
         0 if every agent finished; 2 if peers never answered; 1 otherwise.
@@ -215,7 +215,8 @@ def spawn_site(request: SpawnRequest, say: Callable[[str], None] = print) -> int
     def on_signal(signum: int, frame: FrameType | None) -> None:
         stop.append(signum)
 
-    previous = {s: signal.signal(s, on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
+    stops = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+    previous = {s: signal.signal(s, on_signal) for s in stops}
     say(
         f"[{launch.site}] run {launch.run_id}: starting {len(launch.agents)} agent(s) "
         f"{launch.agents} with the {launcher.kind} launcher on the {launch.exchange.kind} "
