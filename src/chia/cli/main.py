@@ -46,6 +46,9 @@ def _register() -> None:
 
     app.add_typer(llm.app, name="llm")
     site.register(app)
+    from chia.cli import replay
+
+    replay.register(app)
     demo.register(app)
     dashboard.register(app)
     from chia.cli import relay
