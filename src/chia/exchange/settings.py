@@ -131,13 +131,22 @@ def parse_redis_url(url: str) -> tuple[str, int, int]:
 
 
 def redis_client_kwargs(settings: ExchangeSettings) -> dict[str, Any]:
-    """Keyword arguments for every ``redis.asyncio.Redis`` an exchange client opens."""
+    """Keyword arguments for every ``redis.asyncio.Redis`` an exchange client opens.
+
+    redis-py's own retry (3 attempts, up to ~7 s) is off: chia's reconnecting wrapper
+    (:mod:`chia.exchange.resilience`) retries instead, with its own backoff and deadline,
+    and reports the outage, which redis-py would hide or end with an error.
+    """
+    from redis.asyncio.retry import Retry
+    from redis.backoff import NoBackoff
+
     kwargs: dict[str, Any] = {
         "db": settings.redis_db,
         "socket_timeout": None,
         "socket_connect_timeout": 10.0,
         "socket_keepalive": True,
         "max_connections": settings.redis_max_connections,
+        "retry": Retry(NoBackoff(), 0),
     }
     password = os.environ.get(REDIS_PASSWORD_ENV)
     if password:
