@@ -257,12 +257,12 @@ def _watch(launch: SiteLaunch, launcher: Launcher, stop: list[int]) -> list[int]
     """Poll until every process exits (or a signal asks us to stop); keep placement fresh."""
     placed = -1
     while True:
+        if stop:  # first: a host the same signal reached (a terminal's) is not restarted
+            launcher.terminate()
+            return launcher.poll() or []
         codes = launcher.poll()
         if codes is not None:
             return codes
-        if stop:
-            launcher.terminate()
-            return launcher.poll() or []
         placement = _placement(launch, launcher)
         if len(placement.agents) != placed:
             placed = len(placement.agents)
