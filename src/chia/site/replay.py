@@ -28,6 +28,7 @@ from chia.agent.factory import check_lm, lm_override
 from chia.campaign import LMSettings, LoadedCampaign, load_campaign
 from chia.campaign.selection import parse_agent_list
 from chia.errors import ChiaError, ChiaUsageError
+from chia.events import AgentState, AgentStatus, read_snapshot
 from chia.llm.recording import find_records, read_records
 from chia.names import check_name
 from chia.site.launch import LAUNCH_FILE, SiteLaunch
@@ -197,6 +198,16 @@ class ReplayOutcome:
         return not (self.diverged or self.differences) and not any(self.site_codes.values())
 
 
+def _failed_agents(run_dir: Path) -> list[str]:
+    """Agents of the run whose status says they failed."""
+    failed = []
+    for path in sorted(run_dir.glob("*/status/*.json")):
+        status = read_snapshot(path, AgentStatus)
+        if status is not None and status.state is AgentState.FAILED:
+            failed.append(status.agent)
+    return failed
+
+
 def _site_argv(
     launch: SiteLaunch, *, run_id: str, campaign: str, url: str, runs_dir: Path, source: Path
 ) -> list[str]:
@@ -242,6 +253,13 @@ def replay_run(
     if (source / LAUNCH_FILE).is_file():
         source = source.parent
     launches = recorded_launches(source)
+    if campaign is not None:
+        recorded, chosen = recorded_campaign(source), load_campaign(campaign).spec.name
+        if recorded != chosen:
+            raise ChiaUsageError(
+                f"{source} recorded campaign {recorded!r}, not {chosen!r}: "
+                "a replay runs the campaign it recorded"
+            )
     runs_dir = (runs_dir or source.parent).expanduser().resolve()
     run_id = _replay_id(runs_dir, launches[0].run_id)
     ref = campaign or str(launches[0].campaign_path)
@@ -264,10 +282,11 @@ def replay_run(
         while any(p.poll() is None for p in procs.values()):
             if time.monotonic() > deadline:
                 raise ChiaError(f"the replay did not finish within {timeout_s:g}s")
-            if any(p.returncode for p in procs.values()):
-                # A site failed (an agent diverged): the run stops there, rather than its
-                # peers idling out waiting for messages that will not come.
-                say("a site failed: stopping the other sites")
+            failed = _failed_agents(outcome.run_dir)
+            if failed or any(p.returncode for p in procs.values()):
+                # An agent diverged (or a site failed): the run stops there, rather than
+                # its peers idling out waiting for messages that will not come.
+                say(f"{', '.join(failed) or 'a site'} failed: stopping the replay")
                 stop_processes(procs.values(), 10.0)
                 break
             time.sleep(0.2)
