@@ -167,6 +167,13 @@ class Limits(StrictModel):
         description="How long a send is retried (same message id) before it is reported "
         "undelivered; batch queues are slow.",
     )
+    success: list[Literal["completed", "max_decisions", "idle_timeout"]] = Field(
+        ["completed"],
+        min_length=1,
+        description="Finish reasons that count as success for spawn-site's exit code: "
+        "'completed' (the campaign's result was submitted) by default; add "
+        "'max_decisions' or 'idle_timeout' for campaigns that end by those rules.",
+    )
 
 
 class PromptProfile(StrictModel):

@@ -22,6 +22,13 @@ class ExchangeChoice(str, Enum):
     hybrid = "hybrid"
 
 
+class FsyncChoice(str, Enum):
+    """When a receive event is fsynced before its message is acknowledged."""
+
+    batch = "batch"
+    message = "message"
+
+
 class LauncherChoice(str, Enum):
     """Launchers a user may pick."""
 
@@ -79,12 +86,36 @@ def spawn_site(
         "--ray-resources",
         help='Ray resources per agent, JSON: {"agent-a": {"fpga": 1}, "*": {"CPU": 0}}.',
     ),
+    max_restarts: int = typer.Option(
+        3,
+        "--max-restarts",
+        min=0,
+        help="Restart a dead agent process (signal or exit code 1) this many times, with "
+        "backoff, before giving up on it; 0 never restarts.",
+    ),
+    resume: bool = typer.Option(
+        False,
+        "--resume",
+        help="Rejoin a run whose site dir already holds events (same --run-id and "
+        "--runs-dir, e.g. after the whole site was killed): agents rebuild their state "
+        "from their events files. Without it such a dir is refused.",
+    ),
+    fsync: FsyncChoice = typer.Option(
+        FsyncChoice.batch,
+        "--fsync",
+        help="Fsync each receive event before acknowledging its message: batch (one "
+        "fsync shared by the messages of a few ms) or message (one each).",
+    ),
 ) -> None:
     """Launch one site's slice of a campaign and wait until every agent of it stops.
 
     Writes <runs>/<run-id>/<site>/launch.json, starts one host process per agent,
-    prints a landmark line per step, and exits 0 when all finished (1 if any failed,
-    2 if peers never answered). Ctrl-C or SIGTERM stops every process it started.
+    restarts an agent process that dies (up to --max-restarts), prints a landmark line
+    per step, and exits 0 when every agent finished the campaign (by default: completed;
+    see the campaign's limits.success), 1 if one gave up after its restarts, stopped
+    before the campaign completed or the site was interrupted, 2 if peers never answered
+    or the site dir already holds events and --resume was not given. Ctrl-C or SIGTERM
+    stops every process it started.
     """
     from chia.site.spawn import SpawnRequest
     from chia.site.spawn import spawn_site as run
@@ -108,6 +139,9 @@ def spawn_site(
             llm_api_key_env=llm_api_key_env,
             ray_address=ray_address,
             ray_resources=_ray_resources(ray_resources),
+            max_restarts=max_restarts,
+            resume=resume,
+            fsync=fsync.value,
         ),
         say=lambda text: console.print(text, markup=False),
     )

@@ -5,6 +5,12 @@ whole group) reaches every rank at once; each host process also asks the kernel 
 it if the launcher dies (:func:`chia.site.lifeline.die_with_parent`). Stopping a site
 sends SIGTERM to each process, waits a grace period, then SIGKILLs what is left. Output
 is echoed to the terminal and kept in ``logs/``.
+
+Every process is watched by a :class:`~chia.site.supervisor.ProcessSupervisor`. The
+local launcher's host processes are restarted by it when they die (same argv, same log
+file, appended); under mpiexec each rank supervises its own host
+(:mod:`chia.site.supervisor`), and the ray driver re-creates its actors, so their single
+launcher process is only watched.
 """
 
 from __future__ import annotations
@@ -14,6 +20,7 @@ import subprocess
 import sys
 import threading
 from collections.abc import Mapping
+from functools import partial
 from pathlib import Path
 from typing import IO
 
@@ -22,6 +29,7 @@ from chia.processes import stop_processes
 from chia.profiles import SystemProfile
 from chia.site.environment import forwarded_proxies
 from chia.site.launch import SiteLaunch
+from chia.site.supervisor import ProcessSupervisor, RestartPolicy, process_label, record_gave_up
 
 __all__ = ["Launcher", "LocalLauncher", "MpiexecLauncher", "make_launcher"]
 
@@ -40,11 +48,16 @@ def _pump(stream: IO[str], log_path: Path) -> None:
             log.flush()
 
 
+def _say(text: str) -> None:
+    sys.stdout.write(text + "\n")
+    sys.stdout.flush()
+
+
 class Launcher:
-    """Starts the host commands and stops them together.
+    """Starts the host commands, watches (and where it is its job, restarts) them, stops them.
 
     Args:
-        launch: The site launch (for the log directory).
+        launch: The site launch (for the log directory and the restart budget).
         env: The environment of every process.
     """
 
@@ -53,46 +66,78 @@ class Launcher:
     def __init__(self, launch: SiteLaunch, env: Mapping[str, str]) -> None:
         self.launch = launch
         self.env = dict(env)
-        self.processes: list[subprocess.Popen[str]] = []
+        self._children: list[ProcessSupervisor[subprocess.Popen[str]]] = []
         self._pumps: list[threading.Thread] = []
 
     def commands(self) -> list[tuple[list[str], str]]:
         """Return ``(argv, log name)`` for each process to start."""
         raise NotImplementedError
 
+    def supervised(self, index: int) -> tuple[list[str], int] | None:
+        """``(agents, rank)`` of command ``index`` if this launcher restarts it, else None."""
+        return None
+
     def start(self) -> None:
-        """Start every process."""
+        """Start every process (on the calling thread, which must outlive them)."""
         log_dir = self.launch.site_dir / "logs"
         log_dir.mkdir(parents=True, exist_ok=True)
-        for argv, log_name in self.commands():
-            proc = subprocess.Popen(
-                argv,
-                env=self.env,
-                stdin=subprocess.DEVNULL,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.STDOUT,
-                text=True,
-            )
-            self.processes.append(proc)
-            assert proc.stdout is not None
-            pump = threading.Thread(
-                target=_pump, args=(proc.stdout, log_dir / f"{log_name}.log"), daemon=True
-            )
-            pump.start()
-            self._pumps.append(pump)
+        policy = RestartPolicy(max_restarts=self.launch.max_restarts)
+        for index, (argv, log_name) in enumerate(self.commands()):
+            spawn = partial(self._spawn, argv, log_dir / f"{log_name}.log")
+            plan = self.supervised(index)
+            if plan is None:
+                child = ProcessSupervisor(f"[{self.launch.site}] {log_name}", spawn, None)
+            else:
+                agents, rank = plan
+                child = ProcessSupervisor(
+                    process_label(self.launch.site, agents, rank),
+                    spawn,
+                    policy,
+                    on_give_up=partial(record_gave_up, self.launch, agents),
+                    say=_say,
+                )
+            child.start()
+            self._children.append(child)
+
+    def _spawn(
+        self, argv: list[str], log_path: Path, extra_env: Mapping[str, str]
+    ) -> subprocess.Popen[str]:
+        proc = subprocess.Popen(
+            argv,
+            env={**self.env, **extra_env},
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        assert proc.stdout is not None
+        pump = threading.Thread(target=_pump, args=(proc.stdout, log_path), daemon=True)
+        pump.start()
+        self._pumps.append(pump)
+        return proc
 
     def poll(self) -> list[int] | None:
-        """Return every exit code once all processes have exited, else None."""
-        codes = [proc.poll() for proc in self.processes]
+        """Restart what died and is due; return every final exit code once all are known."""
+        codes = [child.check() for child in self._children]
         if any(code is None for code in codes):
             return None
         for pump in self._pumps:
             pump.join(timeout=2)
         return [code for code in codes if code is not None]
 
+    def alive(self) -> bool:
+        """True while any process this launcher started is still running."""
+        return any(child.running for child in self._children)
+
+    def pids(self) -> list[int]:
+        """The pids of the processes running now (restarted ones have new pids)."""
+        return [c.proc.pid for c in self._children if c.proc is not None and c.running]
+
     def terminate(self, grace_s: float = 5.0) -> None:
-        """SIGTERM every process, wait ``grace_s``, then SIGKILL what is left."""
-        stop_processes(self.processes, grace_s)
+        """Restart nothing more; SIGTERM every process, wait ``grace_s``, SIGKILL the rest."""
+        for child in self._children:
+            child.stop()
+        stop_processes([c.proc for c in self._children if c.proc is not None], grace_s)
 
 
 class LocalLauncher(Launcher):
@@ -112,9 +157,20 @@ class LocalLauncher(Launcher):
             commands.append((_host_command(launch, "--rank", str(rank)), log))
         return commands
 
+    def supervised(self, index: int) -> tuple[list[str], int] | None:
+        """Every host process is restarted by spawn-site: command ``index`` is rank ``index``."""
+        launch = self.launch
+        if launch.exchange.kind == "local":
+            return list(launch.agents), 0
+        return [launch.agents[i] for i in launch.agents_for_rank(index)], index
+
 
 class MpiexecLauncher(Launcher):
-    """``mpiexec -n <ranks> python -m chia.site.host launch.json``: rank r hosts its share.
+    """``mpiexec -n <ranks> python -m chia.site.supervisor launch.json``: rank r hosts its share.
+
+    Each rank is a small supervisor whose child is the host process, restarted when it
+    dies: Hydra would end the whole job if a rank itself were killed by a signal (see
+    :mod:`chia.site.supervisor`).
 
     Proxy variables are forwarded explicitly with ``-genv`` when the exchange needs the
     internet: some launchers (PALS) do not pass the parent's environment reliably.
@@ -152,7 +208,8 @@ class MpiexecLauncher(Launcher):
         argv += self.profile.launcher.flags
         for name, value in forwarded_proxies(self.env, self.launch.exchange).items():
             argv += ["-genv", name, value]
-        return [([*argv, *_host_command(self.launch)], "mpiexec")]
+        supervisor = [sys.executable, "-m", "chia.site.supervisor", str(self.launch.path)]
+        return [([*argv, *supervisor], "mpiexec")]
 
 
 def make_launcher(launch: SiteLaunch, profile: SystemProfile, env: Mapping[str, str]) -> Launcher:

@@ -9,6 +9,16 @@ stops. Landmark lines come back through Ray's log forwarding, without Ray's acto
 (they name site, rank and agent themselves). On SIGTERM the driver asks
 every actor to stop its agent (the agent records a clean stop), waits a grace period, then
 kills the actors. Actors are not detached: if the driver dies, Ray removes them.
+
+Restarts: the driver re-creates an actor whose worker process died (or whose node was
+lost), by the same :class:`~chia.site.supervisor.RestartPolicy` as the other launchers,
+and the new incarnation's ``run`` sets ``CHIA_RESTART``/``CHIA_RESTART_CAUSE`` before
+hosting the agent. Ray's own actor restarts (``max_restarts`` with ``max_task_retries``)
+were not used: they resubmit ``run`` silently, so the driver would neither see the death
+(no landmark line, no budget of ours) nor be able to tell the new incarnation that it is
+one and why; the only trace inside it, ``was_current_actor_reconstructed``, carries no
+count and no cause. Ray does not report the signal that killed a worker, so the cause
+reads ``worker process <pid> died (SYSTEM_ERROR)``, from Ray's own exit type.
 """
 
 from __future__ import annotations
@@ -17,10 +27,12 @@ import argparse
 import asyncio
 import logging
 import os
+import re
 import signal
 import sys
 import time
 from collections.abc import Mapping
+from functools import partial
 from pathlib import Path
 from types import FrameType
 from typing import Any
@@ -28,8 +40,15 @@ from typing import Any
 from chia.errors import ChiaUsageError
 from chia.site.launch import SiteLaunch
 from chia.site.launchers import Launcher
+from chia.site.supervisor import (
+    ProcessSupervisor,
+    RestartPolicy,
+    exit_cause,
+    process_label,
+    record_gave_up,
+)
 
-__all__ = ["RayLauncher", "cluster_client_env", "main"]
+__all__ = ["RayLauncher", "cluster_client_env", "death_cause", "main"]
 
 _STOP_GRACE_S = 10.0
 
@@ -87,10 +106,16 @@ class _HostActor:
         self.rank = rank
         self.task: asyncio.Task[int] | None = None
 
-    async def run(self) -> int:
-        """Host the agent until it stops; return its exit code."""
+    async def run(self, restart_env: dict[str, str] | None = None) -> int:
+        """Host the agent until it stops; return its exit code.
+
+        Args:
+            restart_env: ``CHIA_RESTART``/``CHIA_RESTART_CAUSE`` of a re-created actor
+                (set in this worker's environment, which the host reads).
+        """
         import ray
 
+        os.environ.update(restart_env or {})
         from chia.campaign import load_campaign
         from chia.exchange.settings import open_factory
         from chia.site.host import host_agent
@@ -114,15 +139,42 @@ class _HostActor:
             self.task.cancel()
 
 
-def _collect(ray: Any, refs: dict[Any, int], codes: dict[int, int], timeout: float) -> None:
-    ready, _ = ray.wait(list(refs), num_returns=len(refs), timeout=timeout)
-    for ref in ready:
-        rank = refs.pop(ref)
-        try:
-            codes[rank] = int(ray.get(ref))
-        except Exception as exc:  # the actor died (its node was lost) or raised
-            print(f"rank {rank} failed: {exc}", flush=True)
-            codes[rank] = 1
+class _ActorChild:
+    """A host actor's ``run`` call, seen as a process: ``poll()`` gives its exit code."""
+
+    def __init__(self, ray: Any, actor: Any, ref: Any) -> None:
+        self.ray = ray
+        self.actor = actor
+        self.ref = ref
+        self.code: int | None = None
+        self.cause = ""
+
+    def poll(self) -> int | None:
+        """The exit code once ``run`` returned or the actor died, else None."""
+        if self.code is None and self.ray.wait([self.ref], timeout=0)[0]:
+            try:
+                self.code = int(self.ray.get(self.ref))
+                self.cause = exit_cause(self.code)
+            except self.ray.exceptions.RayActorError as exc:  # its process or node died
+                self.code, self.cause = 1, death_cause(exc)
+            except Exception as exc:  # run raised: a fault like a crash
+                self.code, self.cause = 1, f"{type(exc).__name__}: {exc}"
+        return self.code
+
+
+def death_cause(error: BaseException) -> str:
+    """How a Ray actor died, from Ray's error text (Ray does not report the signal)."""
+    text = str(error)
+    if "node" in text and ("died" in text or "dead" in text) and "worker process" not in text:
+        return "its Ray node died"
+    pid = re.search(r"\bpid: (\d+)", text)
+    kind = re.search(r"Worker exit type: (\w+)", text)
+    who = f"worker process {pid.group(1)}" if pid else "worker process"
+    return f"{who} died ({kind.group(1)})" if kind else f"{who} died"
+
+
+def _say(text: str) -> None:
+    print(text, flush=True)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -145,31 +197,46 @@ def main(argv: list[str] | None = None) -> int:
     for signum in (signal.SIGINT, signal.SIGTERM):  # after ray.init, which installs its own
         signal.signal(signum, on_signal)
     actor_cls: Any = ray.remote(_HostActor)
-    actors = []
-    for rank, agent in enumerate(launch.agents):
+
+    def spawn(rank: int, restart_env: Mapping[str, str]) -> _ActorChild:
+        agent = launch.agents[rank]
         resources = {**launch.ray_resources.get("*", {}), **launch.ray_resources.get(agent, {})}
         num_cpus = resources.pop("CPU", 0)
-        actors.append(
-            actor_cls.options(
-                num_cpus=num_cpus, resources=resources, name=None, max_concurrency=4
-            ).remote(str(launch.path), rank)
+        actor = actor_cls.options(
+            num_cpus=num_cpus, resources=resources, name=None, max_concurrency=4
+        ).remote(str(launch.path), rank)
+        return _ActorChild(ray, actor, actor.run.remote(dict(restart_env)))
+
+    policy = RestartPolicy(max_restarts=launch.max_restarts)
+    children = [
+        ProcessSupervisor(
+            process_label(launch.site, [agent], rank),
+            partial(spawn, rank),
+            policy,
+            on_give_up=partial(record_gave_up, launch, [agent]),
+            say=_say,
+            describe=lambda child: child.cause,
         )
-    refs = {actor.run.remote(): rank for rank, actor in enumerate(actors)}
-    codes: dict[int, int] = {}
-    while refs and not stop:
-        _collect(ray, refs, codes, timeout=0.2)
+        for rank, agent in enumerate(launch.agents)
+    ]
+    for child in children:
+        child.start()
+    while not stop and None in [child.check() for child in children]:
+        time.sleep(0.1)
     if stop:
-        for actor in actors:
-            actor.stop.remote()
+        for child in children:
+            child.stop()
+            if child.running and child.proc is not None:
+                child.proc.actor.stop.remote()
         deadline = time.monotonic() + _STOP_GRACE_S
-        while refs and time.monotonic() < deadline:
-            _collect(ray, refs, codes, timeout=0.2)
-        codes.update({rank: 1 for rank in refs.values()})
-    for actor in actors:
-        ray.kill(actor)
+        while any(child.running for child in children) and time.monotonic() < deadline:
+            time.sleep(0.2)
+    for child in children:
+        if child.proc is not None:
+            ray.kill(child.proc.actor)
     time.sleep(0.5)  # let Ray forward the actors' last lines
     ray.shutdown()
-    return 1 if stop else max(codes.values(), default=0)
+    return 1 if stop else max((child.code or 0 for child in children), default=0)
 
 
 if __name__ == "__main__":

@@ -1,11 +1,19 @@
-"""``chia spawn-site``: launch one site's slice of a campaign and watch it to the end."""
+"""``chia spawn-site``: launch one site's slice of a campaign and watch it to the end.
+
+The site's exit code says what happened: 0 only when every agent of the slice finished
+by a stopping rule the campaign counts as success (``limits.success``, by default only
+``completed``); 1 when an agent gave up after its restarts, idled out or hit its decision
+limit with the campaign incomplete, or the site was interrupted; 2 when peers never
+answered. A line names each agent that did not succeed and why, and
+``SiteFinished.reasons`` records the same.
+"""
 
 from __future__ import annotations
 
 import signal
 import socket
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -23,25 +31,37 @@ from chia.campaign import (
 )
 from chia.errors import ChiaUsageError
 from chia.events import (
+    AgentFinished,
     AgentPlacement,
     AgentState,
     AgentStatus,
     EventWriter,
+    LamportClock,
     Placement,
     SiteFinished,
     SiteStarted,
     events_path,
+    iter_events,
     read_snapshot,
     write_snapshot,
 )
+from chia.events.durability import FsyncMode
 from chia.exchange.settings import ExchangeKind, ExchangeSettings
 from chia.names import check_name
 from chia.profiles import SystemProfile, load_profile
 from chia.site.environment import rank_environment
 from chia.site.launch import LauncherKind, SiteLaunch, site_dir
 from chia.site.launchers import Launcher, make_launcher
+from chia.site.supervisor import last_clock
 
-__all__ = ["SITE_WRITER", "SpawnRequest", "exchange_settings", "prepare_site", "spawn_site"]
+__all__ = [
+    "SITE_WRITER",
+    "SpawnRequest",
+    "exchange_settings",
+    "failures",
+    "prepare_site",
+    "spawn_site",
+]
 
 #: The writer name of site-level events (``events/_site.jsonl``); never an agent name.
 SITE_WRITER = "_site"
@@ -69,6 +89,9 @@ class SpawnRequest:
     llm_api_key_env: str | None = None
     ray_address: str | None = None
     ray_resources: dict[str, dict[str, float]] | None = None
+    max_restarts: int = 3
+    resume: bool = False
+    fsync: FsyncMode = "batch"
 
 
 def exchange_settings(
@@ -118,6 +141,12 @@ def prepare_site(request: SpawnRequest) -> tuple[SiteLaunch, SystemProfile, Load
     lm = _model_override(request, loaded)
     check_lm(lm or loaded.spec.lm)
     runs_dir = (request.runs_dir or Path(profile.run_root)).expanduser().resolve()
+    directory = site_dir(runs_dir, run_id, site)
+    if not request.resume and _holds_events(directory):
+        raise ChiaUsageError(
+            f"run dir {directory} already holds events of run {run_id!r}: pass --resume "
+            "to rejoin that run, or choose another --run-id or --runs-dir"
+        )
     launch = SiteLaunch(
         run_id=run_id,
         site=site,
@@ -126,16 +155,24 @@ def prepare_site(request: SpawnRequest) -> tuple[SiteLaunch, SystemProfile, Load
         agents=sliced.agent_names,
         exchange=exchange_settings(request.exchange, request.exchange_url, profile),
         launcher=request.launcher or profile.launcher.kind,
-        site_dir=site_dir(runs_dir, run_id, site),
+        site_dir=directory,
         startup_timeout_s=request.startup_timeout_s,
         bootstrap=request.bootstrap,
         agents_per_process=request.agents_per_process,
         lm=lm,
         ray_address=request.ray_address,
         ray_resources=request.ray_resources or {},
+        max_restarts=request.max_restarts,
+        fsync=request.fsync,
+        resume=request.resume,
     )
     launch.write()
     return launch, profile, loaded
+
+
+def _holds_events(directory: Path) -> bool:
+    """True if any events file of the site dir has content (a run happened there)."""
+    return any(path.stat().st_size > 0 for path in (directory / "events").glob("*.jsonl"))
 
 
 def _model_override(request: SpawnRequest, loaded: LoadedCampaign) -> LMSettings | None:
@@ -185,13 +222,44 @@ def _placement(launch: SiteLaunch, launcher: Launcher) -> Placement:
     )
 
 
-def _outcome(launch: SiteLaunch) -> dict[str, AgentState | None]:
-    return {
-        name: getattr(
-            read_snapshot(launch.site_dir / "status" / f"{name}.json", AgentStatus), "state", None
-        )
-        for name in launch.agents
-    }
+def _finish_reason(launch: SiteLaunch, status: AgentStatus) -> str | None:
+    """The agent's finish reason: from its status, else its last ``agent_finished`` event."""
+    if status.finish_reason is not None:
+        return status.finish_reason
+    reason = None
+    for event in iter_events([events_path(launch.site_dir, status.agent)]):
+        if isinstance(event, AgentFinished):
+            reason = event.reason
+    return reason
+
+
+def failures(launch: SiteLaunch, success: Collection[str]) -> dict[str, str]:
+    """Why each agent of the slice did not finish the campaign; empty if all succeeded.
+
+    Args:
+        launch: The site launch (its status and events files are read).
+        success: The finish reasons that count as success (the campaign's
+            ``limits.success``).
+
+    Returns:
+        ``{agent: reason}``, e.g. ``gave up after 3 restarts (signal 9)`` or ``stopped on
+        idle_timeout before the campaign completed``.
+    """
+    reasons: dict[str, str] = {}
+    for name in launch.agents:
+        status = read_snapshot(launch.site_dir / "status" / f"{name}.json", AgentStatus)
+        if status is None:
+            reasons[name] = "never started (no status file)"
+        elif status.state is AgentState.FINISHED:
+            why = _finish_reason(launch, status)
+            if why not in success:
+                shown = "was stopped" if why == "stopped" else f"stopped on {why}"
+                reasons[name] = f"{shown} before the campaign completed"
+        elif status.state is AgentState.FAILED:
+            reasons[name] = status.last_error or "failed"
+        else:
+            reasons[name] = f"exited while {status.state.value}"
+    return reasons
 
 
 def spawn_site(request: SpawnRequest, say: Callable[[str], None] = print) -> int:
@@ -200,15 +268,18 @@ def spawn_site(request: SpawnRequest, say: Callable[[str], None] = print) -> int
     Ctrl-C, SIGTERM or SIGHUP (a closed terminal) stops every process the site started.
 
     Returns:
-        0 if every agent finished; 2 if peers never answered; 1 otherwise.
+        0 if every agent finished the campaign (see the module docstring); 2 if peers
+        never answered; 1 otherwise.
     """
-    launch, profile, _ = prepare_site(request)
+    launch, profile, loaded = prepare_site(request)
     launcher = make_launcher(launch, profile, rank_environment(profile, launch.exchange))
-    writer = EventWriter(
-        events_path(launch.site_dir, SITE_WRITER),
+    site_events = events_path(launch.site_dir, SITE_WRITER)
+    writer = EventWriter(  # a resumed site's clock continues where the last one stopped
+        site_events,
         run_id=launch.run_id,
         site=launch.site,
         writer=SITE_WRITER,
+        clock=LamportClock(last_clock(site_events)),
     )
     stop: list[int] = []
 
@@ -220,7 +291,7 @@ def spawn_site(request: SpawnRequest, say: Callable[[str], None] = print) -> int
     say(
         f"[{launch.site}] run {launch.run_id}: starting {len(launch.agents)} agent(s) "
         f"{launch.agents} with the {launcher.kind} launcher on the {launch.exchange.kind} "
-        f"exchange; run dir {launch.site_dir}"
+        f"exchange; run dir {launch.site_dir}" + (" (resuming)" if launch.resume else "")
     )
     try:
         launcher.start()
@@ -230,32 +301,38 @@ def spawn_site(request: SpawnRequest, say: Callable[[str], None] = print) -> int
             agents=launch.agents,
             exchange=launch.exchange.kind,
             host=socket.gethostname(),
+            resumed=launch.resume,
         )
         codes = _watch(launch, launcher, stop)
     finally:
-        if any(p.poll() is None for p in launcher.processes):
+        if launcher.alive():
             launcher.terminate()
         for signum, handler in previous.items():
             signal.signal(signum, handler)
     write_snapshot(launch.site_dir / "placement.json", _placement(launch, launcher))
-    states = _outcome(launch)
-    failed = [name for name, state in states.items() if state is not AgentState.FINISHED]
-    status = "interrupted" if stop else ("failed" if failed else "finished")
-    writer.emit(SiteFinished, status=status, failed_agents=failed)
+    reasons = failures(launch, loaded.spec.limits.success)
+    status = "interrupted" if stop else ("failed" if reasons else "finished")
+    writer.emit(SiteFinished, status=status, failed_agents=list(reasons), reasons=reasons)
     writer.close()
     if stop:
         say(f"[{launch.site}] interrupted: stopped every agent process")
         return 1
-    if failed:
-        say(f"[{launch.site}] agent(s) did not finish: {', '.join(failed)}")
+    if reasons:
+        say(f"[{launch.site}] agent(s) did not finish the campaign: {', '.join(reasons)}")
+        for name, reason in reasons.items():
+            say(f"[{launch.site}] {name} {reason}")
         return 2 if 2 in codes else 1
     say(f"[{launch.site}] every agent finished; run dir {launch.site_dir}")
     return 0
 
 
 def _watch(launch: SiteLaunch, launcher: Launcher, stop: list[int]) -> list[int]:
-    """Poll until every process exits (or a signal asks us to stop); keep placement fresh."""
-    placed = -1
+    """Poll until every process exits (or a signal asks us to stop); keep placement fresh.
+
+    Each poll also restarts the processes that died (the launcher's supervision), so the
+    interval bounds how soon a killed agent comes back.
+    """
+    placed: set[tuple[str, int | None]] = set()
     while True:
         if stop:  # first: a host the same signal reached (a terminal's) is not restarted
             launcher.terminate()
@@ -264,7 +341,8 @@ def _watch(launch: SiteLaunch, launcher: Launcher, stop: list[int]) -> list[int]
         if codes is not None:
             return codes
         placement = _placement(launch, launcher)
-        if len(placement.agents) != placed:
-            placed = len(placement.agents)
+        where = {(agent.agent, agent.pid) for agent in placement.agents}
+        if where != placed:  # a new agent, or a restarted one with a new pid
+            placed = where
             write_snapshot(launch.site_dir / "placement.json", placement)
-        time.sleep(0.2)
+        time.sleep(0.1)

@@ -1,6 +1,9 @@
 from __future__ import annotations
 
+import os
+import signal
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -53,7 +56,14 @@ def test_mpiexec_command_line_forwards_proxies_with_genv(tmp_path):
     assert Path(argv[0]).name == "mpiexec" and argv[1:3] == ["-n", "2"]
     assert argv[3:7] == ["-ppn", "4", "--cpu-bind", "depth"]
     assert argv[7:10] == ["-genv", "https_proxy", "http://proxy:3128"]
-    assert argv[10:13] == [sys.executable, "-m", "chia.site.host"]
+    # Each rank is a supervisor that runs (and restarts) the host as its child.
+    assert argv[10:] == [
+        sys.executable,
+        "-m",
+        "chia.site.supervisor",
+        str(tmp_path / "launch.json"),
+    ]
+    assert launcher.supervised(0) is None  # the ranks restart their hosts, not spawn-site
 
 
 def test_mpiexec_refuses_the_in_process_exchange_and_missing_binary(tmp_path):
@@ -77,13 +87,47 @@ def test_launcher_start_echoes_logs_and_terminate_stops(tmp_path, capsys):
         ([sys.executable, "-c", "print('hello', flush=True); import time; time.sleep(60)"], "a")
     ]
     launcher.start()
-    import time
-
     log = tmp_path / "logs" / "a.log"
     deadline = time.monotonic() + 10
     while not (log.exists() and "hello" in log.read_text()) and time.monotonic() < deadline:
         time.sleep(0.05)
-    assert launcher.poll() is None
+    assert launcher.poll() is None and launcher.alive()
     launcher.terminate(grace_s=2)
-    assert launcher.poll() is not None
+    assert launcher.poll() is not None and not launcher.alive()
     assert "hello" in capsys.readouterr().out
+
+
+def test_local_launcher_restarts_a_killed_host_into_the_same_log(tmp_path, capsys):
+    launch = _launch(tmp_path, HOSTED, agents=("a", "b")).model_copy(update={"max_restarts": 1})
+    launcher = LocalLauncher(launch, {})
+    assert launcher.supervised(1) == (["b"], 1)
+    script = (
+        "import os, time; print('up', os.environ.get('CHIA_RESTART'), flush=True); time.sleep(60)"
+    )
+    launcher.commands = lambda: [([sys.executable, "-c", script], "b")]  # type: ignore[method-assign]
+    launcher.start()
+    log = tmp_path / "logs" / "b.log"
+    first = launcher.pids()
+    try:
+        _wait_for(lambda: log.exists() and "up None" in log.read_text())
+        os.kill(first[0], signal.SIGKILL)
+        _wait_for(lambda: launcher.poll() is None and launcher.pids() not in ([], first))
+        _wait_for(lambda: "up 1" in log.read_text())
+        assert log.read_text().splitlines() == ["up None", "up 1"]  # appended, one log
+        out = capsys.readouterr().out
+        assert "[s] a (rank 0) died: signal 9; restart 1/1" in out  # command 0 is rank 0
+    finally:
+        launcher.terminate(grace_s=2)
+    assert launcher.poll() == [1] and not launcher.alive()
+
+
+def test_local_exchange_host_is_supervised_as_rank_0(tmp_path):
+    launcher = LocalLauncher(_launch(tmp_path, ExchangeSettings(kind="local")), {})
+    assert launcher.supervised(0) == (["a", "b"], 0)
+
+
+def _wait_for(condition, timeout=20.0):
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "condition never held"
+        time.sleep(0.02)
