@@ -25,6 +25,16 @@ def demo(
         help="Play on a real model, provider:model (e.g. openai:gpt-5-mini); "
         "stays offline, and says so, when its API key is not set.",
     ),
+    replay: bool = typer.Option(
+        False,
+        "--replay",
+        help="Replay a recorded demo run instead (RUN_DIR; default: the newest demo run "
+        "under --runs-dir), answering its model calls from their records, offline; "
+        "see chia replay.",
+    ),
+    replay_dir: Path | None = typer.Argument(
+        None, metavar="RUN_DIR", help="With --replay: the demo run to replay."
+    ),
 ) -> None:
     """Run federated-chat across two local sites (aurora, crux) and summarize it.
 
@@ -46,14 +56,44 @@ def demo(
     def say(text: str) -> None:
         console.print(text, markup=False)
 
-    # A signal mid-run unwinds run_demo, which stops the sites, then the exchange.
-    with exit_on_stop_signal("demo", "stopped its sites and its exchange"):
-        code, run = run_demo(runs_dir, run_id=run_id, timeout_s=timeout_s, model=model, say=say)
+    if replay or replay_dir is not None:
+        code, run = _replay(replay, replay_dir, runs_dir, run_id, model, timeout_s)
+    else:
+        # A signal mid-run unwinds run_demo, which stops the sites, then the exchange.
+        with exit_on_stop_signal("demo", "stopped its sites and its exchange"):
+            code, run = run_demo(runs_dir, run_id=run_id, timeout_s=timeout_s, model=model, say=say)
     if dashboard if dashboard is not None else sys.stdout.isatty():
         from chia.dashboard import serve_in_foreground
 
         serve_in_foreground(runs_dir.expanduser().resolve(), run, say=say)
     raise typer.Exit(code)
+
+
+def _replay(
+    replay: bool,
+    replay_dir: Path | None,
+    runs_dir: Path,
+    run_id: str | None,
+    model: str | None,
+    timeout_s: float,
+) -> tuple[int, str]:
+    """``chia demo --replay [RUN_DIR]``: replay a demo run (see ``chia replay``)."""
+    from chia.cli._signals import exit_on_stop_signal
+    from chia.cli.replay import run_replay
+    from chia.errors import ChiaUsageError
+    from chia.site.replay import newest_run
+
+    if not replay:
+        raise ChiaUsageError(f"{replay_dir}: a run directory is for --replay")
+    if run_id is not None or model is not None:
+        raise ChiaUsageError(
+            "--run-id and --model do not apply to --replay (the recording answers; the "
+            "replay is named <run>-replay-<n>)"
+        )
+    root = runs_dir.expanduser().resolve()
+    source = replay_dir or newest_run(root, "demo-")
+    with exit_on_stop_signal("demo", "stopped the replay's sites and its exchange"):
+        return run_replay(source, runs_dir=root, timeout_s=timeout_s)
 
 
 def register(app: typer.Typer) -> None:

@@ -152,12 +152,16 @@ def replay_settings(
 
 
 def newest_run(runs_dir: Path, prefix: str) -> Path:
-    """The newest run dir under ``runs_dir`` whose name starts with ``prefix``.
+    """The newest recorded run under ``runs_dir`` named ``prefix...`` (replays left out).
 
     Raises:
         ChiaUsageError: If there is none.
     """
-    runs = [p for p in runs_dir.glob(f"{prefix}*") if any(p.glob(f"*/{LAUNCH_FILE}"))]
+    runs = [
+        p
+        for p in runs_dir.glob(f"{prefix}*")
+        if "-replay-" not in p.name and any(p.glob(f"*/{LAUNCH_FILE}"))
+    ]
     if not runs:
         raise ChiaUsageError(f"no {prefix}* run under {runs_dir} to replay")
     return max(runs, key=lambda p: max(f.stat().st_mtime for f in p.glob(f"*/{LAUNCH_FILE}")))
