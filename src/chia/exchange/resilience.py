@@ -66,6 +66,7 @@ __all__ = [
     "ExchangeUnreachableError",
     "ResilientFactory",
     "ResilientTransport",
+    "retry_transient",
 ]
 
 logger = logging.getLogger("chia.exchange")
@@ -151,7 +152,7 @@ class ResilientTransport:
     async def _retry(
         self, what: str, call: Callable[[], Awaitable[T]], deadline_s: float | None = None
     ) -> T:
-        return await _retry(self._health, self._backoff, what, call, deadline_s)
+        return await retry_transient(self._health, self._backoff, what, call, deadline_s)
 
     async def close(self) -> None:
         """Close the inner transport (its mailbox is left as it is)."""
@@ -242,7 +243,7 @@ class ResilientTransport:
         return await self._retry("agent_stats", lambda: self._inner.agent_stats(uid))
 
 
-async def _retry(
+async def retry_transient(
     health: ExchangeHealth,
     backoff: Backoff,
     what: str,
@@ -250,6 +251,13 @@ async def _retry(
     deadline_s: float | None = None,
 ) -> T:
     """Await ``call()`` until it succeeds, retrying transient errors with backoff.
+
+    Args:
+        health: Told of each failure and success (it reports the outage).
+        backoff: Waits and deadlines.
+        what: The call's name, for the error message.
+        call: Makes one attempt.
+        deadline_s: Overrides the backoff's deadlines.
 
     Raises:
         ExchangeUnreachableError: If it kept failing past the deadline.
@@ -310,7 +318,7 @@ class ResilientFactory(ExchangeFactory[Any]):
         name: str | None = None,
         registration: AgentRegistration[Any] | None = None,
     ) -> ResilientTransport:
-        inner = await _retry(
+        inner = await retry_transient(
             self.health,
             self.backoff,
             "connect",

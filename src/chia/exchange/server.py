@@ -170,10 +170,13 @@ async def serve(
     from academy.exchange.cloud.config import ExchangeServingConfig
     from aiohttp import web
 
+    from chia.exchange.held_backend import hold_backend
+
     config = ExchangeServingConfig.from_toml(config_path)
     check_bind(config.host, token, insecure)
     config.logger.init_logger()
     app = create_app(config)
+    hold_backend(app, config)  # requests wait out a redis-server restart instead of failing
     if token:
         app.middlewares.insert(0, _token_middleware(token))
     family = socket.AF_INET6 if ":" in config.host else socket.AF_INET
