@@ -45,6 +45,7 @@ from chia.agent import Envelope, ScriptedPolicy
 from chia.agent.campaign_agent import AgentSetup, CampaignAgent
 from chia.campaign import load_campaign
 from chia.events import EventWriter
+from chia.events.durability import FsyncMode
 from chia.exchange import (
     ExchangeSettings,
     agent_id,
@@ -58,7 +59,9 @@ from chia.names import random_id
 from chia.site.host import settle_heap
 from chia.testing import RedisServer, http_exchange, redis_server
 
-#: This issue's target: chia adds at most this much over bare Academy on each exchange.
+#: The targets: chia adds at most this much over bare Academy on each exchange, and
+#: durable receipt (acknowledged once fsynced) costs at most this much over the same
+#: receive path without fsync (a killed process loses nothing either way).
 TARGET = 0.10
 #: How often the benchmarked campaign agent's inbox is emptied (a stand-in for its turns).
 DRAIN_EVERY_S = 0.005
@@ -94,9 +97,10 @@ class Row:
     p50_ms: float
     p99_ms: float
     msgs_per_s: float
-    #: chia rows: overhead over bare Academy as (p50, time per message at ``inflight``),
-    #: each the median over rounds of that round's chia/Academy ratio minus one.
+    #: chia rows: overhead over the row's baseline as (p50, time per message at
+    #: ``inflight``), each the median over rounds of that round's ratio minus one.
     overhead: tuple[float, float] | None = None
+    baseline: str = ""
 
 
 class Echo(Agent):
@@ -252,9 +256,13 @@ async def measure_raw_aiohttp(env: Env, opts: Options) -> Row:
 
 @contextlib.asynccontextmanager
 async def running_campaign_agent(
-    bench: Bench, workdir: Path
+    bench: Bench, workdir: Path, fsync: FsyncMode
 ) -> AsyncIterator[tuple[Handle[Any], str]]:
     """One chia campaign agent (events and status written as in a run); yields a handle.
+
+    ``fsync`` is the durability of its receive events: ``batch`` is what a site runs
+    with (acknowledged once on disk); ``none`` acknowledges once written (safe from a
+    killed process, not from a lost machine), which is the receive path without fsync.
 
     The agent is not started on turns, but its inbox is drained every ``DRAIN_EVERY_S``,
     as a running agent's turns would take its messages in batches, so they do not pile
@@ -274,6 +282,7 @@ async def running_campaign_agent(
         peers={},
         writer=EventWriter(workdir / f"{run_id}.jsonl", run_id=run_id, site="b", writer=name),
         status_path=workdir / f"{run_id}.json",
+        fsync=fsync,
     )
     assert spec.policy is not None
     agent = CampaignAgent(setup, ScriptedPolicy(spec.policy))
@@ -311,29 +320,44 @@ async def measure_pair(env: Env, opts: Options, kind: str) -> list[Row]:
     """
     template = Envelope(run_id="r", sender="agent-aurora", recipient="agent-crux", content="x")
     data = template.model_dump(mode="json")
-    paths = ("academy (envelope)", "chia receive")
+    paths = ("academy (envelope)", "chia receive", "chia durable")
+    #: Each chia path against its baseline: receipt vs Academy, fsync vs none.
+    baselines = {"chia receive": "academy (envelope)", "chia durable": "chia receive"}
     samples: dict[str, list[float]] = {path: [] for path in paths}
     seconds = dict.fromkeys(paths, 0.0)
-    latency_ratios, time_ratios = [], []
+    ratios: dict[str, tuple[list[float], list[float]]] = {p: ([], []) for p in baselines}
     block = max(1, opts.n // opts.rounds)
     with tempfile.TemporaryDirectory(prefix="chia-bench-") as tmp:
         async with bench_client(settings_for(kind, env)) as bench:
             for round_ in range(opts.rounds):
                 async with (
                     running_echo(bench) as echo,
-                    running_campaign_agent(bench, Path(tmp)) as (agent, run),
+                    running_campaign_agent(bench, Path(tmp), "none") as (fast, fast_run),
+                    running_campaign_agent(bench, Path(tmp), "batch") as (durable, durable_run),
                 ):
 
                     async def academy() -> None:
                         await echo.echo(data | {"message_id": random_id()})
 
-                    async def chia() -> None:
-                        envelope = Envelope(
-                            run_id=run, sender="agent-aurora", recipient="agent-crux", content="x"
-                        )
-                        await agent.receive_message(envelope.model_dump(mode="json"))
+                    def receive(agent: Handle[Any], run: str) -> Callable[[], Awaitable[None]]:
+                        async def call() -> None:
+                            envelope = Envelope(
+                                run_id=run,
+                                sender="agent-aurora",
+                                recipient="agent-crux",
+                                content="x",
+                            )
+                            await agent.receive_message(envelope.model_dump(mode="json"))
 
-                    calls = dict(zip(paths, (academy, chia), strict=True))
+                        return call
+
+                    calls = dict(
+                        zip(
+                            paths,
+                            (academy, receive(fast, fast_run), receive(durable, durable_run)),
+                            strict=True,
+                        )
+                    )
                     p50: dict[str, float] = {}
                     took: dict[str, float] = {}
                     for path in paths if round_ % 2 == 0 else reversed(paths):
@@ -343,15 +367,24 @@ async def measure_pair(env: Env, opts: Options, kind: str) -> list[Row]:
                         p50[path] = statistics.median(latencies)
                         took[path] = await _throughput_s(calls[path], opts)
                         seconds[path] += took[path]
-                    academy_path, chia_path = paths
-                    latency_ratios.append(p50[chia_path] / p50[academy_path] - 1)
-                    time_ratios.append(took[chia_path] / took[academy_path] - 1)
+                    for path, base in baselines.items():
+                        ratios[path][0].append(p50[path] / p50[base] - 1)
+                        ratios[path][1].append(took[path] / took[base] - 1)
     total = opts.rounds * opts.inflight * opts.per_worker
-    academy_row, chia_row = (
-        _row(path, kind, samples[path], seconds[path], total) for path in paths
-    )
-    overhead = (statistics.median(latency_ratios), statistics.median(time_ratios))
-    return [academy_row, dataclasses.replace(chia_row, overhead=overhead)]
+    rows = [_row(path, kind, samples[path], seconds[path], total) for path in paths]
+    return [
+        dataclasses.replace(
+            row,
+            overhead=(
+                statistics.median(ratios[row.path][0]),
+                statistics.median(ratios[row.path][1]),
+            ),
+            baseline=baselines[row.path],
+        )
+        if row.path in baselines
+        else row
+        for row in rows
+    ]
 
 
 Measure = Callable[[Env, Options], Awaitable[list[Row]]]
@@ -394,16 +427,17 @@ def print_table(rows: list[Row], opts: Options) -> None:
             f"{row.msgs_per_s:>9.0f}"
         )
     print(
-        f"\nchia over bare Academy (same payload; median over {opts.rounds} rounds of the "
-        "round's chia/Academy ratio):"
+        f"\noverheads (same payload; median over {opts.rounds} rounds of each round's ratio; "
+        "chia receive vs bare Academy, chia durable (fsync batch) vs chia receive (no fsync)):"
     )
     for row in rows:
         if row.overhead is not None:
             latency, rate = row.overhead
             verdict = "ok" if max(latency, rate) <= TARGET else "OVER TARGET"
             print(
-                f"  {row.exchange:<6} p50 {latency:+6.1%}  time per msg at "
-                f"{opts.inflight} in flight {rate:+6.1%}  ({verdict}: <= {TARGET:.0%})"
+                f"  {row.exchange:<6} {row.path:<13} vs {row.baseline:<19} p50 {latency:+6.1%}  "
+                f"time per msg at {opts.inflight} in flight {rate:+6.1%}  "
+                f"({verdict}: <= {TARGET:.0%})"
             )
 
 
