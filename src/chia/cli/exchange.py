@@ -19,7 +19,14 @@ def serve(
     host: str = typer.Option("127.0.0.1", "--host", help="Address to bind (loopback default)."),
     port: int = typer.Option(0, "--port", min=0, max=65535, help="Port to bind; 0 = a free one."),
     backend: str = typer.Option(
-        "memory", "--backend", help="Mailbox store: memory (in-process) or redis."
+        "memory",
+        "--backend",
+        help=(
+            "Mailbox store: memory (in-process: a restart of this server loses every "
+            "mailbox and queued message, so running agents must be restarted too) or "
+            "redis (mailboxes kept across server restarts; give redis-server "
+            "`appendonly yes` to keep them across its own restarts too)."
+        ),
     ),
     redis_url: str | None = typer.Option(
         None, "--redis-url", help="redis://host:port/db for --backend redis."
@@ -39,6 +46,10 @@ def serve(
     is set, every request must carry it (clients send it from the same variable); a
     non-loopback --host requires it unless --insecure. A stop signal is its normal end:
     it closes every connection, frees the port, says which signal, and exits 0.
+
+    Restarting it on the same --port is safe with --backend redis: agents and bootstrap
+    reconnect with backoff and find their mailboxes again. The memory backend cannot
+    keep mailboxes across its own restart (docs/durability.md, "Exchange restarts").
     """
     from chia.errors import ChiaUsageError
     from chia.exchange.server import check_bind, write_config
