@@ -27,8 +27,13 @@ def test_local_pair_runs_and_reports_overhead():
         for line in done.stdout.splitlines()
         if re.search(r"\blocal\b\s+[\d.]+\s+[\d.]+\s+\d+$", line)
     }
-    assert rows == {"academy action", "academy (envelope)", "chia receive"}
-    assert re.search(r"local\s+p50\s+[+-][\d.]+%.*in flight\s+[+-][\d.]+%", done.stdout)
+    assert rows == {"academy action", "academy (envelope)", "chia receive", "chia durable"}
+    for path, baseline in (
+        ("chia receive", "academy \\(envelope\\)"),
+        ("chia durable", "chia receive"),
+    ):
+        verdict = rf"local\s+{path}\s+vs {baseline}\s+p50\s+[+-][\d.]+%.*in flight\s+[+-][\d.]+%"
+        assert re.search(verdict, done.stdout), done.stdout
 
 
 def test_unknown_exchange_is_refused():
