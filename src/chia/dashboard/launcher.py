@@ -16,6 +16,7 @@ from pathlib import Path
 from chia.dashboard.mirror import RsyncMirror
 from chia.dashboard.ssh import SshMaster, SshTarget
 from chia.interrupts import interruptible
+from chia.reaper import Reaper
 
 __all__ = ["MirrorSettings", "SiteRemote", "mirrored_sites", "site_remotes"]
 
@@ -111,6 +112,8 @@ def mirrored_sites(
     # SIGTERM and SIGHUP unwind like Ctrl-C (chia.interrupts), so the tear-down runs.
     with interruptible(), ExitStack() as stack:
         mirrors: dict[str, RsyncMirror] = {}
+        # Each master detaches itself; the reaper stops them if we die by SIGKILL.
+        reaper = stack.enter_context(Reaper())
         for remote in remotes:
             target = SshTarget(remote.site, remote.host, settings.ssh_config)
             say(f"[{remote.site}] connecting to {remote.host} (one ssh ControlMaster)")
@@ -118,6 +121,7 @@ def mirrored_sites(
                 target,
                 control_dir=settings.control_dir,
                 connect_timeout_s=settings.connect_timeout_s,
+                reaper=reaper,
             )
             stack.enter_context(master)
             stack.callback(say, f"[{remote.site}] closed the ssh master")

@@ -18,6 +18,7 @@ from types import TracebackType
 import sh
 
 from chia.dashboard.ssh import SshMaster
+from chia.processes import die_with_parent
 
 __all__ = ["RsyncMirror"]
 
@@ -26,6 +27,11 @@ log = logging.getLogger(__name__)
 #: rsync exit codes meaning "the source is not there (yet)": 23 partial transfer (missing
 #: source dir), 24 files vanished while copying.
 _NOT_YET = (23, 24)
+
+
+def _die_with_parent() -> None:
+    """In rsync's child: a dashboard killed mid-pass takes the pass along."""
+    die_with_parent()
 
 
 class RsyncMirror:
@@ -76,6 +82,7 @@ class RsyncMirror:
                 source,
                 f"{self.local_dir}/",
                 _timeout=self.timeout_s,
+                _preexec_fn=_die_with_parent,
             )
         except sh.ErrorReturnCode as exc:
             if exc.exit_code in _NOT_YET:

@@ -4,7 +4,9 @@ Login nodes behind a round-robin alias (``aurora.alcf.anl.gov`` -> uan-0001..001
 MFA make fresh connections slow and unpredictable; one master per site means one login,
 and every command lands on the same login node. The master logs in in the foreground (so
 an MFA prompt reaches the terminal), then backgrounds itself (``-f``) in its own session,
-where Ctrl-C does not reach it; it is closed with ``-O exit`` on exit.
+where Ctrl-C does not reach it; it is closed with ``-O exit`` on exit. Being detached, it
+would outlive a dashboard killed with SIGKILL: a :class:`~chia.reaper.Reaper` given to
+the master stops it then.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from types import TracebackType
 
 from chia.errors import ChiaError
 from chia.processes import is_running
+from chia.reaper import Reaper
 
 __all__ = ["SshError", "SshMaster", "SshTarget", "control_path"]
 
@@ -82,6 +85,8 @@ class SshMaster:
         connect_timeout_s: How long the first login may take (MFA prompts need longer).
         reuse: Attach to a live master at the same socket instead of opening one; an
             attached master is left running on close.
+        reaper: Stops the master this object starts if this process dies without
+            closing it (e.g. SIGKILL).
     """
 
     def __init__(
@@ -91,8 +96,10 @@ class SshMaster:
         control_dir: Path | None = None,
         connect_timeout_s: float = 30.0,
         reuse: bool = False,
+        reaper: Reaper | None = None,
     ) -> None:
         self.target = target
+        self.reaper = reaper
         self.socket = control_path(target, control_dir)
         self.connect_timeout_s = connect_timeout_s
         self.reuse = reuse
@@ -139,6 +146,8 @@ class SshMaster:
         if result.returncode != 0 or not self.alive():
             raise SshError(f"{self.target.site}: ssh to {self.target.host} failed: {message}")
         self.owned = True
+        if self.reaper is not None and (pid := self.master_pid()) is not None:
+            self.reaper.watch(pid, self.socket)
         return self
 
     def master_pid(self) -> int | None:
@@ -201,6 +210,8 @@ class SshMaster:
                         os.kill(pid, signum)
                 if _wait_gone(pid, 0.3 if signum is None else 3.0):
                     break
+            if self.reaper is not None:
+                self.reaper.forget(pid)
         self.socket.unlink(missing_ok=True)
 
     def __enter__(self) -> SshMaster:
