@@ -7,7 +7,8 @@ all sites) and counts, by message id:
   (chat and ``complete`` notices) and kickoffs (``bootstrap_dispatched``, or a
   ``message_sent`` of kind ``kickoff``). A ``message_sent`` no decision committed (its
   turn was cut short by a kill) is not counted: its messages are decided again.
-* **acknowledged**: ids of ``message_acked`` events.
+* **acknowledged**: ids of ``message_acked`` events, and kickoffs a ``bootstrap_dispatched``
+  records (it is written once the recipient acknowledged).
 * **delivered**: ids of ``message_received`` events (each counted once).
 * **lost**: sent ids never received. A ``complete`` notice to a peer that had completed
   the campaign on its own is not lost: that peer needed it no more.
@@ -143,6 +144,7 @@ def analyze_run(run_dir: Path, *, killed_at: datetime | None = None) -> RunFigur
                 committed.add(event.message_id)
         elif isinstance(event, BootstrapDispatched):
             committed.add(event.message_id)
+            acked.add(event.message_id)
         elif isinstance(event, MessageReceived):
             received.add(event.message_id)
         elif isinstance(event, MessageAcked):
