@@ -10,27 +10,11 @@ changed, and stops the run (exit 1) without waiting for anyone to idle out.
 from __future__ import annotations
 
 import json
-import shutil
-from pathlib import Path
 
 from chia.testing.openai_server import openai_server
-from chia.testing.replay import MCP_CAMPAIGN, mcp_counter_script
+from chia.testing.replay import CRUX_MISSION, MCP_CAMPAIGN, edited_mcp_campaign, mcp_counter_script
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-MISSION = "Each time agent-aurora sends you the counter, compute the next value"
-
-
-def _edited_campaign(tmp_path: Path) -> Path:
-    """A copy of federated-chat-mcp whose agent-crux has another mission."""
-    copy = tmp_path / "edited" / MCP_CAMPAIGN
-    shutil.copytree(REPO_ROOT / "campaigns" / MCP_CAMPAIGN, copy)
-    path = copy / "campaign.jsonc"
-    text = path.read_text()
-    assert MISSION in text
-    tool = REPO_ROOT / "examples" / "mcp" / "counter_tools.py"
-    text = text.replace('"../../examples/mcp/counter_tools.py"', json.dumps(str(tool)))
-    path.write_text(text.replace(MISSION, "When agent-aurora sends you the counter, add one"))
-    return copy
+EDIT = "When agent-aurora sends you the counter, add one"
 
 
 def test_replay_of_an_edited_prompt_names_agent_and_round(sites, chia, tmp_path):
@@ -43,7 +27,8 @@ def test_replay_of_an_edited_prompt_names_agent_and_round(sites, chia, tmp_path)
         assert site.wait(timeout=120) == 0, site.output
     run = sites.runs_dir / "rec-div"
 
-    result = chia("replay", str(run), "--campaign", str(_edited_campaign(tmp_path)), timeout=300)
+    edited = edited_mcp_campaign(tmp_path / "edited", CRUX_MISSION, EDIT)
+    result = chia("replay", str(run), "--campaign", str(edited), timeout=300)
     output = result.stdout + result.stderr
     assert result.returncode == 1, output
     assert "Traceback" not in output, output

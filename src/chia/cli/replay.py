@@ -41,7 +41,8 @@ def replay(
     API key are needed. The first model call whose prompt differs from the recording is
     reported (agent, round, a short diff) and stops that agent, unless --continue-live
     names a model to go on with. Exit 0 when the replay did what the recording did
-    (messages, decisions, tool calls and results), 1 otherwise, 2 for bad input.
+    (messages, decisions, tool calls and results), or went on live from a divergence
+    and every site finished; 1 otherwise; 2 for bad input.
     """
     code, _ = run_replay(
         run_dir,
@@ -76,7 +77,8 @@ def run_replay(
     """Run a replay, print where it went and whether it matched.
 
     Returns:
-        The exit code (0 matched, 1 not) and the new run's id.
+        The exit code and the new run's id: 0 when the replay matched the recording, or
+        diverged and then finished live (``live`` flags given); 1 otherwise.
     """
     from chia.site.replay import replay_run
 
@@ -99,6 +101,9 @@ def run_replay(
             f"matched: every agent's messages, decisions, tool calls and results equal the "
             f"recording's ({outcome.compared} events compared)"
         )
+        return 0, outcome.run_id
+    if live and outcome.diverged and not failed:
+        say("continued live from the divergence: every site finished")
         return 0, outcome.run_id
     say("did not match the recording")
     return 1, outcome.run_id

@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -22,10 +23,12 @@ from pathlib import Path
 from typing import Any, Protocol
 
 __all__ = [
+    "CRUX_MISSION",
     "KEY",
     "KEY_VAR",
     "MCP_CAMPAIGN",
     "FakeServer",
+    "edited_mcp_campaign",
     "fake_model_server",
     "mcp_counter_script",
     "record_mcp_campaign",
@@ -37,6 +40,30 @@ KEY_VAR = "CHIA_REPLAY_TEST_KEY"
 KEY = "sk-replay-3e8b1f6c2d9a4705be1c"
 _PEER = {"agent-aurora": "agent-crux", "agent-crux": "agent-aurora"}
 SITES = {"aurora": "agent-aurora", "crux": "agent-crux"}
+_REPO = Path(__file__).resolve().parents[3]
+#: The start of agent-crux's mission in federated-chat-mcp.
+CRUX_MISSION = "Each time agent-aurora sends you the counter, compute the next value"
+
+
+def edited_mcp_campaign(dest: Path, old: str, new: str) -> Path:
+    """Copy federated-chat-mcp (from this checkout) to ``dest`` with ``old`` replaced.
+
+    The copy's MCP server path is made absolute so that it still finds the example
+    server from its new place.
+
+    Raises:
+        ValueError: If ``old`` is not in the campaign file.
+    """
+    copy = dest / MCP_CAMPAIGN
+    shutil.copytree(_REPO / "campaigns" / MCP_CAMPAIGN, copy)
+    path = copy / "campaign.jsonc"
+    text = path.read_text()
+    if old not in text:
+        raise ValueError(f"{old!r} is not in {path}")
+    tool = _REPO / "examples" / "mcp" / "counter_tools.py"
+    text = text.replace('"../../examples/mcp/counter_tools.py"', json.dumps(str(tool)))
+    path.write_text(text.replace(old, new))
+    return copy
 
 
 def mcp_counter_script() -> dict[str, Any]:
