@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
-import ctypes.util
 import os
 import signal
 import subprocess
@@ -74,14 +73,28 @@ def stop_process(
     stop_processes([proc], grace_s, signum)
 
 
+def _load_libc() -> ctypes.CDLL | None:
+    # dlopen(NULL): the C library this Python already uses; no search, no subprocess
+    # (ctypes.util.find_library runs ldconfig), so a preexec_fn may call prctl safely.
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        return ctypes.CDLL(None, use_errno=True)
+    except OSError:
+        return None
+
+
+_LIBC = _load_libc()
+
+
 def die_with_parent(signum: int = signal.SIGTERM, parent: int | None = None) -> bool:
     """Ask the kernel to send ``signum`` to this process when its parent dies (Linux).
 
     Covers the case no handler can: the parent killed with SIGKILL. Call it in the child,
-    first thing (or as ``preexec_fn``). The signal is tied to the parent *thread* that
-    started the child, so start such children from a thread that lives as long as they
-    should. If the parent is already gone when the request takes effect, ``signum`` is
-    sent at once.
+    first thing, or pass it as ``preexec_fn`` (it only makes system calls). The signal is
+    tied to the parent *thread* that started the child, so start such children from a
+    thread that lives as long as they should. If the parent is already gone when the
+    request takes effect, ``signum`` is sent at once.
 
     Args:
         signum: The signal to receive (SIGTERM: the child's own clean-up runs).
@@ -92,14 +105,10 @@ def die_with_parent(signum: int = signal.SIGTERM, parent: int | None = None) -> 
     Returns:
         False where unsupported (then the parent's own clean-up is the only guard).
     """
-    if not sys.platform.startswith("linux"):
+    if _LIBC is None:
         return False
-    libc_name = ctypes.util.find_library("c")
-    if libc_name is None:
-        return False
-    libc = ctypes.CDLL(libc_name, use_errno=True)
     expected = os.getppid() if parent is None else parent
-    if libc.prctl(_PR_SET_PDEATHSIG, signum, 0, 0, 0) != 0:
+    if _LIBC.prctl(_PR_SET_PDEATHSIG, signum, 0, 0, 0) != 0:
         return False
     if os.getppid() != expected:  # the parent died before the request took effect
         os.kill(os.getpid(), signum)

@@ -24,20 +24,25 @@ CHIA = str(Path(sys.executable).parent / "chia")
 WAITING = r"agent-aurora: waiting for peers"
 
 CASES = [
-    pytest.param(signal.SIGTERM, False, id="SIGTERM"),
-    pytest.param(signal.SIGINT, False, id="SIGINT"),
-    pytest.param(signal.SIGHUP, False, id="SIGHUP"),
-    pytest.param(signal.SIGHUP, True, id="SIGHUP-to-group"),
-    pytest.param(signal.SIGINT, True, id="SIGINT-to-group"),
-    pytest.param(signal.SIGTERM, True, id="SIGTERM-to-group"),
-    pytest.param(signal.SIGKILL, False, id="SIGKILL"),
+    pytest.param("local", signal.SIGTERM, False, id="local-SIGTERM"),
+    pytest.param("local", signal.SIGINT, False, id="local-SIGINT"),
+    pytest.param("local", signal.SIGHUP, False, id="local-SIGHUP"),
+    pytest.param("local", signal.SIGHUP, True, id="local-SIGHUP-to-group"),
+    pytest.param("local", signal.SIGINT, True, id="local-SIGINT-to-group"),
+    pytest.param("local", signal.SIGTERM, True, id="local-SIGTERM-to-group"),
+    pytest.param("local", signal.SIGKILL, False, id="local-SIGKILL"),
+    # mpiexec runs no code of ours between spawn-site and the ranks: it needs a lifeline.
+    pytest.param("mpiexec", signal.SIGTERM, False, id="mpiexec-SIGTERM"),
+    pytest.param("mpiexec", signal.SIGHUP, True, id="mpiexec-SIGHUP-to-group"),
+    pytest.param("mpiexec", signal.SIGKILL, False, id="mpiexec-SIGKILL"),
 ]
 
 
-@pytest.mark.parametrize(("signum", "to_group"), CASES)
-def test_spawn_site_stops_every_host(tmp_path, exchange, signum, to_group):
+@pytest.mark.parametrize(("launcher", "signum", "to_group"), CASES)
+def test_spawn_site_stops_every_host(tmp_path, exchange, launcher, signum, to_group):
     run_id = f"sig-{signal.Signals(signum).name.lower()}{'-group' if to_group else ''}"
-    argv = [CHIA, "spawn-site", "--system", "local", "--campaign", "federated-chat"]
+    argv = [CHIA, "spawn-site", "--system", "local", "--launcher", launcher]
+    argv += ["--campaign", "federated-chat"]
     argv += ["--site", "aurora", "--agents", "agent-aurora", "--run-id", run_id]
     argv += [*exchange.args, "--runs-dir", str(tmp_path / "runs"), "--no-bootstrap"]
     with background_command(argv, WAITING, timeout_s=60) as site:

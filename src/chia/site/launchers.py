@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import IO
 
 from chia.errors import ChiaUsageError
-from chia.processes import stop_processes
+from chia.processes import die_with_parent, stop_processes
 from chia.profiles import SystemProfile
 from chia.site.environment import forwarded_proxies
 from chia.site.launch import SiteLaunch
@@ -109,6 +109,8 @@ class Launcher:
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             text=True,
+            # mpiexec runs no code of ours: without this a SIGKILLed site orphans its job
+            preexec_fn=die_with_parent,
         )
         assert proc.stdout is not None
         pump = threading.Thread(target=_pump, args=(proc.stdout, log_path), daemon=True)
