@@ -30,6 +30,8 @@ CASES = [
     pytest.param(signal.SIGINT, False, id="SIGINT"),
     pytest.param(signal.SIGHUP, False, id="SIGHUP"),
     pytest.param(signal.SIGHUP, True, id="SIGHUP-to-group"),
+    pytest.param(signal.SIGINT, True, id="SIGINT-to-group"),  # Ctrl-C in its terminal
+    pytest.param(signal.SIGTERM, True, id="SIGTERM-to-group"),
     pytest.param(signal.SIGKILL, False, id="SIGKILL"),
 ]
 
