@@ -106,6 +106,19 @@ def spawn_site(
         help="Fsync each receive event before acknowledging its message: batch (one "
         "fsync shared by the messages of a few ms) or message (one each).",
     ),
+    replay: Path | None = typer.Option(
+        None,
+        "--replay",
+        help="Answer every model call from the records of this earlier run of the same "
+        "campaign (<runs>/<run-id>): no network, no key. The first call whose prompt "
+        "differs stops its agent (exit 1, naming agent and round) unless --continue-live.",
+    ),
+    continue_live: str | None = typer.Option(
+        None,
+        "--continue-live",
+        help="With --replay: from the first divergence on, ask this model "
+        "(provider:model; --llm-base-url/--llm-api-key-env apply to it).",
+    ),
 ) -> None:
     """Launch one site's slice of a campaign and wait until every agent of it stops.
 
@@ -142,6 +155,8 @@ def spawn_site(
             max_restarts=max_restarts,
             resume=resume,
             fsync=fsync.value,
+            replay=replay,
+            continue_live=continue_live,
         ),
         say=lambda text: console.print(text, markup=False),
     )

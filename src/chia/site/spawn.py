@@ -92,6 +92,8 @@ class SpawnRequest:
     max_restarts: int = 3
     resume: bool = False
     fsync: FsyncMode = "batch"
+    replay: Path | None = None
+    continue_live: str | None = None
 
 
 def exchange_settings(
@@ -138,8 +140,14 @@ def prepare_site(request: SpawnRequest) -> tuple[SiteLaunch, SystemProfile, Load
     site = check_name(request.site or profile.name, "site")
     sliced = select_agents(loaded.spec, request.agents)
     validate_campaign(sliced, federated=True, source=str(loaded.path))
-    lm = _model_override(request, loaded)
-    check_lm(lm or loaded.spec.lm)
+    replay: Path | None = None
+    if request.replay is None and request.continue_live is None:
+        lm = _model_override(request, loaded)
+        check_lm(lm or loaded.spec.lm)
+    else:  # the recording answers: no key needed unless a live model takes over
+        from chia.site.replay import replay_settings
+
+        replay, lm = replay_settings(request, loaded)
     runs_dir = (request.runs_dir or Path(profile.run_root)).expanduser().resolve()
     directory = site_dir(runs_dir, run_id, site)
     if not request.resume and _holds_events(directory):
@@ -165,6 +173,7 @@ def prepare_site(request: SpawnRequest) -> tuple[SiteLaunch, SystemProfile, Load
         max_restarts=request.max_restarts,
         fsync=request.fsync,
         resume=request.resume,
+        replay=replay,
     )
     launch.write()
     return launch, profile, loaded
