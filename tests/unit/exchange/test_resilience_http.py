@@ -62,7 +62,8 @@ async def test_agent_keeps_answering_across_an_exchange_server_restart(
         during = asyncio.create_task(handle.bump(10))
         await asyncio.sleep(1.0)
         assert not during.done()
-        assert await asyncio.to_thread(server.start) == url  # same port
+        # From this thread: the server's lifeline ties it to the thread that starts it.
+        assert server.start() == url  # same port
         assert await asyncio.wait_for(during, 60) == 11
         assert await asyncio.wait_for(handle.bump(100), 30) == 111
         listener = runtime._exchange_listener_task
@@ -84,7 +85,7 @@ async def test_a_request_queued_before_both_restart_is_answered(
         # The exchange server and its redis-server both go away and come back.
         await asyncio.to_thread(kill, server)
         await asyncio.to_thread(aof_redis.restart, signal.SIGKILL, 0.2)
-        await asyncio.to_thread(server.start)
+        server.start()  # from this thread (the lifeline follows the starting thread)
         runtime = Runtime(
             Counter(), exchange_factory=factory, registration=registration, config=runtime_config()
         )
