@@ -41,7 +41,10 @@ def test_flood_completes_exactly_with_nothing_lost(sites, exchange, fault_table)
     assert figures.sent == spec.balls * spec.target + 2, figures
     assert figures.delivered == figures.sent, figures
     assert figures.acknowledged == figures.sent, figures
+    results = []
     for site, agent in (("aurora", "agent-aurora"), ("crux", "agent-crux")):
         status = json.loads((run / site / "status" / f"{agent}.json").read_text())
-        assert status["state"] == "finished", status
-        assert status["result"] == expected, status
+        assert (status["state"], status["finish_reason"]) == ("finished", "completed"), status
+        results.append(status["result"])
+    # The agent retiring the last ball submits; the other completes on its notice.
+    assert expected in results and set(results) <= {expected, None}, results
