@@ -10,6 +10,7 @@ the dashboard, must leave neither running.
 from __future__ import annotations
 
 import json
+import os
 import signal
 import sys
 import time
@@ -61,8 +62,16 @@ def _ssh_processes(control: Path) -> list[str]:
     ]
 
 
-@pytest.mark.parametrize("signum", [*STOPS, signal.SIGKILL], ids=lambda s: s.name)
-def test_dashboard_over_ssh_leaves_no_master(sshd, tmp_path, no_leftovers, signum):
+OVER_SSH = [
+    *(pytest.param(signum, False, id=signum.name) for signum in STOPS),
+    pytest.param(signal.SIGKILL, False, id="SIGKILL"),
+    # A batch system's last word: everything in the group at once, reaper excepted.
+    pytest.param(signal.SIGKILL, True, id="SIGKILL-to-group"),
+]
+
+
+@pytest.mark.parametrize(("signum", "to_group"), OVER_SSH)
+def test_dashboard_over_ssh_leaves_no_master(sshd, tmp_path, no_leftovers, signum, to_group):
     root = tmp_path / "aurora-fs" / "runs"
     write_two_site_run(tmp_path / "written", "fed-1")
     (root / "fed-1").mkdir(parents=True)
@@ -80,7 +89,10 @@ def test_dashboard_over_ssh_leaves_no_master(sshd, tmp_path, no_leftovers, signu
         no_leftovers.watch_port(int(dashboard.match.group(1)))
         assert _ssh_processes(control), "no ssh master found"
         before = snapshot(dashboard.proc.pid)
-        dashboard.proc.send_signal(signum)
+        if to_group:
+            os.killpg(dashboard.proc.pid, signum)
+        else:
+            dashboard.proc.send_signal(signum)
         code = dashboard.proc.wait(timeout=30)
         left = wait_for_no_leftovers(before)
         deadline = time.monotonic() + 15

@@ -36,6 +36,19 @@ CASES = [
 ]
 
 
+def test_demo_stopped_while_its_sites_start(tmp_path):
+    """SIGTERM as soon as both sites are launched, before any host is up."""
+    argv = [CHIA, "demo", "--no-dashboard", "--runs-dir", str(tmp_path / "runs")]
+    with background_command(argv, r"bootstrap: waiting for agent-aurora", timeout_s=60) as demo:
+        before = snapshot(demo.proc.pid)
+        demo.proc.send_signal(signal.SIGTERM)
+        code = demo.proc.wait(timeout=60)
+        left = wait_for_no_leftovers(before)
+    assert not left, f"left behind:\n{left.describe()}\nwas:\n{before.describe()}"
+    assert code == 1, demo.output
+    assert "demo interrupted by SIGTERM" in demo.output, demo.output
+
+
 @pytest.mark.parametrize(("signum", "to_group"), CASES)
 def test_demo_stops_everything_it_started(tmp_path, signum, to_group):
     argv = [CHIA, "demo", "--no-dashboard", "--runs-dir", str(tmp_path / "runs")]
