@@ -1,0 +1,386 @@
+"""Recovery: time from SIGKILL of an agent's process to the restarted agent answering a ping.
+
+Prints, side by side in one run, on one self-hosted HTTP exchange (memory backend):
+  floor - cold start without supervision: ``python -c`` that imports ``chia.site.host``
+          (the host's whole import graph), registers a bare Academy agent under a preset
+          uid and starts its Runtime; timed from ``Popen`` to its first answered ping.
+          What any restart must pay at least: a new process, imports, registration.
+  chia local - ``chia spawn-site`` (local launcher) running a two-agent counter game
+          (never reaching its target, so both agents are busy throughout); the host
+          process of one agent (pid from its status file) gets SIGKILL; timed until a
+          user client's ping to that agent's uid is answered by the new incarnation
+          (spawn-site notices the death, waits its first-restart delay, starts the host,
+          which recovers from its journal, re-registers and starts its Runtime).
+  chia ray - the same with ``--launcher ray`` on a one-node cluster raised with ``chia
+          up``: SIGKILL of the Ray worker process hosting the agent's actor; the driver
+          re-creates the actor.
+  peer ray - Ray's own actor restart: a bare ``@ray.remote(max_restarts=-1)`` actor on
+          the same cluster whose worker gets SIGKILL; timed until a method call on it
+          returns from the new worker (Ray restarts at once, with no backoff).
+
+Every killed chia agent is on its first restart (each run kills each of its two agents
+once, then a fresh run starts), as a lone fault in a campaign would be: later restarts
+of the same agent back off on purpose (chia.site.supervisor.RestartPolicy). Pings go out
+every PING_EVERY_S, each waiting up to PING_TIMEOUT_S, so the resolution is about
+PING_EVERY_S plus one round trip. A kill counts only once the agent's status names a new
+pid. The verdict holds each launcher's slowest recovery against its target.
+
+Usage: python benchmarks/recovery.py [--local-kills 5] [--ray-kills 3]
+       (--ray-kills 0 skips the cluster, its chia row and the peer row)
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import logging
+import os
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+from chia.exchange import ExchangeSettings, agent_id, open_factory, user_client
+from chia.exchange.liveness import ping_agent
+from chia.processes import stop_process
+from chia.testing import http_exchange
+from chia.testing.campaigns import write_campaign_dir
+from chia.testing.clusters import ClusterSandbox, cluster_sandbox
+from chia.testing.ray_peer import PREFIX
+from chia.testing.sites import Site, SiteRunner
+
+#: The issue's targets (seconds from SIGKILL to an answered ping), per launcher.
+TARGETS = {"local": 2.0, "ray": 5.0}
+PING_EVERY_S = 0.05
+PING_TIMEOUT_S = 1.0
+#: Generous bounds that only keep a broken run from hanging (never a measured limit).
+HANG_S = 120.0
+AGENTS = ("agent-a", "agent-b")
+CLUSTER = (
+    "cluster_name: @NAME@\n"
+    "provider: {head_ip: 127.0.0.1, temp_root: @TEMP_ROOT@}\n"
+    "available_node_types:\n"
+    "  cpu: {resources: {CPU: 1}}\n"
+)
+#: The floor's child: the host's imports, then a bare agent registered and running.
+FLOOR_CHILD = """
+import asyncio, sys
+import chia.site.host  # noqa: F401  (the import graph every host process pays for)
+from academy.agent import Agent
+from academy.runtime import Runtime
+from chia.exchange import ExchangeSettings, open_factory, register_agent, runtime_config
+from chia.exchange import user_client
+
+class Floor(Agent):
+    pass
+
+async def main(url, run_id):
+    factory = open_factory(ExchangeSettings(kind="http", url=url))
+    async with user_client(factory, name="floor") as client:
+        registration = await register_agent(client, Floor, run_id, "floor")
+    runtime = Runtime(Floor(), exchange_factory=factory, registration=registration,
+                      config=runtime_config())
+    async with runtime:
+        await asyncio.sleep(3600)  # answers pings until the benchmark kills it
+
+asyncio.run(main(*sys.argv[1:]))
+"""
+
+
+@dataclass
+class Row:
+    path: str
+    launcher: str
+    samples: list[float] = field(default_factory=list)
+    target: float | None = None
+
+    @property
+    def verdict(self) -> str:
+        if self.target is None or not self.samples:
+            return "-"
+        return "ok" if max(self.samples) <= self.target else "OVER TARGET"
+
+
+async def time_to_answer(
+    settings: ExchangeSettings, run_id: str, agent: str, fault: Callable[[], object]
+) -> float:
+    """Seconds from ``fault()`` until a ping to ``agent`` of ``run_id`` is first answered.
+
+    The user client is open before the clock starts (its first use costs this process
+    most of a second of lazy imports, which is not the agent's recovery). A new ping goes
+    out every ``PING_EVERY_S`` while earlier ones still wait, so a slow or lost ping (one
+    sent to the dead incarnation's mailbox) never delays the figure.
+    """
+    aid = agent_id(run_id, agent)
+    answered: list[float] = []
+    done = asyncio.Event()
+
+    async def ping(client: Any) -> None:
+        if await ping_agent(client, aid, timeout_s=PING_TIMEOUT_S) is not None:
+            answered.append(time.monotonic())
+            done.set()
+
+    async with user_client(open_factory(settings), name="recovery-bench") as client:
+        pings: list[asyncio.Task[None]] = []
+        since = time.monotonic()
+        fault()
+        try:
+            while not done.is_set():
+                if time.monotonic() - since > HANG_S:
+                    raise TimeoutError(f"{agent} never answered a ping within {HANG_S:g} s")
+                pings.append(asyncio.create_task(ping(client)))
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(done.wait(), PING_EVERY_S)
+        finally:
+            for task in pings:
+                task.cancel()
+            await asyncio.gather(*pings, return_exceptions=True)
+    return min(answered) - since
+
+
+def status(runs: Path, run_id: str, agent: str) -> dict[str, Any]:
+    path = runs / run_id / "s" / "status" / f"{agent}.json"
+    try:
+        data: dict[str, Any] = json.loads(path.read_text())
+    except (FileNotFoundError, ValueError):  # not written yet, or mid-replace
+        return {}
+    return data
+
+
+def wait_for(condition: Any, what: str, site: Site) -> Any:
+    deadline = time.monotonic() + HANG_S
+    while not (value := condition()):
+        if site.proc.poll() is not None or time.monotonic() > deadline:
+            raise RuntimeError(f"gave up waiting for {what}; site output:\n{site.output}")
+        time.sleep(0.05)
+    return value
+
+
+def write_campaign(root: Path) -> Path:
+    """A counter game that never reaches its target: both agents stay busy."""
+    a, b = AGENTS
+    agents = [
+        {"name": a, "role": "r", "mission": "m", "allowed_peers": [b]},
+        {"name": b, "role": "r", "mission": "m", "allowed_peers": [a]},
+    ]
+    endless = 10**9
+    limits = {"max_decisions": endless, "idle_timeout_s": 600}
+    return write_campaign_dir(
+        root, "recovery-bench", agents, policy={"kind": "counter", "target": endless}, limits=limits
+    )
+
+
+def kill_and_time(
+    site: Site, runs: Path, run_id: str, agent: str, settings: ExchangeSettings
+) -> float:
+    """SIGKILL ``agent``'s host (or actor worker) mid-game; seconds until it answers again."""
+    other = AGENTS[1 - AGENTS.index(agent)]
+    turns = status(runs, run_id, other).get("decisions", 0)
+    # Mid-game: both have taken turns, the peer some since the last kill (or start-up).
+    before = wait_for(
+        lambda: (
+            (s := status(runs, run_id, agent)).get("decisions", 0) >= 10
+            and status(runs, run_id, other).get("decisions", 0) >= turns + 5
+            and s
+        ),
+        f"{agent} and {other} to take turns",
+        site,
+    )
+    kill = partial(os.kill, before["pid"], signal.SIGKILL)
+    seconds = asyncio.run(time_to_answer(settings, run_id, agent, kill))
+    wait_for(
+        lambda: status(runs, run_id, agent).get("pid") not in (None, before["pid"]),
+        f"a new pid in {agent}'s status",
+        site,
+    )
+    return seconds
+
+
+def measure_chia(
+    runner: SiteRunner,
+    campaign: Path,
+    settings: ExchangeSettings,
+    kills: int,
+    launcher: list[str],
+    beside: Callable[[], None],
+    env: dict[str, str] | None = None,
+) -> list[float]:
+    """``kills`` first restarts: fresh runs of the counter game, each agent killed once.
+
+    ``beside`` runs right before each kill (one sample of the row measured alongside),
+    so load from elsewhere on the machine falls on both rows alike.
+    """
+    assert settings.url is not None
+    samples: list[float] = []
+    while len(samples) < kills:
+        run_id = f"rec-{uuid.uuid4().hex[:8]}"
+        site = runner.start(
+            *("--system", "local", "--campaign", str(campaign), "--run-id", run_id),
+            *("--site", "s", "--agents", ",".join(AGENTS), *launcher),
+            *("--exchange", "http", "--exchange-url", settings.url),
+            name=run_id,
+            env=env,
+        )
+        try:
+            for agent in AGENTS[::-1][: kills - len(samples)]:
+                beside()
+                samples.append(kill_and_time(site, runner.runs_dir, run_id, agent, settings))
+        finally:
+            stop_process(site.proc, grace_s=30)  # SIGTERM: spawn-site stops what it started
+            with contextlib.suppress(ProcessLookupError):  # and nothing of its group is left
+                os.killpg(site.proc.pid, signal.SIGKILL)
+    return samples
+
+
+def floor_once(settings: ExchangeSettings, log: Path) -> float:
+    """One cold start of a bare agent process, from ``Popen`` to its first answered ping."""
+    run_id = f"floor-{uuid.uuid4().hex[:8]}"
+    procs: list[subprocess.Popen[bytes]] = []
+
+    def start() -> None:
+        argv = [sys.executable, "-c", FLOOR_CHILD, str(settings.url), run_id]
+        with log.open("wb") as out:
+            procs.append(subprocess.Popen(argv, stdin=subprocess.DEVNULL, stderr=out))
+
+    try:
+        return asyncio.run(time_to_answer(settings, run_id, "floor", start))
+    except TimeoutError as exc:
+        raise RuntimeError(f"{exc}; its output:\n{log.read_text()}") from exc
+    finally:
+        for proc in procs:
+            proc.kill()
+            proc.wait()
+
+
+class RayPeer:
+    """The peer's driver (``python -m chia.testing.ray_peer``): one restart per call."""
+
+    def __init__(self, env: dict[str, str]) -> None:
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "chia.testing.ray_peer"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            env=env,
+            text=True,
+        )
+        self.samples: list[float] = []
+        self._expect("ready")
+
+    def _expect(self, what: str) -> str:
+        """The next line of the driver's own protocol (Ray's lines are skipped)."""
+        assert self.proc.stdout is not None
+        for line in self.proc.stdout:
+            if line.startswith(PREFIX):
+                return line.removeprefix(PREFIX).strip()
+        raise RuntimeError(f"the Ray peer driver exited before saying {what!r}")
+
+    def restart_once(self) -> None:
+        assert self.proc.stdin is not None
+        self.proc.stdin.write("kill\n")
+        self.proc.stdin.flush()
+        self.samples.append(float(self._expect("restart").removeprefix("restart ")))
+
+    def close(self) -> None:
+        if self.proc.stdin is not None:
+            self.proc.stdin.close()  # end of input: it kills its actor and disconnects
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            self.proc.wait(timeout=30)
+        stop_process(self.proc)  # only if it did not exit by itself
+
+
+def measure_ray(
+    box: ClusterSandbox, runner: SiteRunner, campaign: Path, settings: ExchangeSettings, kills: int
+) -> list[Row]:
+    """chia's ray launcher and Ray's own actor restart, on one ``chia up`` cluster."""
+    path = box.write(CLUSTER)
+    up = box.chia("up", str(path), "-y")
+    if up.returncode != 0:
+        raise RuntimeError(up.stdout + up.stderr)
+    try:
+        peer = RayPeer(box.client_env())
+        try:
+            launcher = ["--launcher", "ray", "--ray-address", str(path)]
+            env = {"CHIA_CLUSTERS_DIR": str(box.state_dir)}
+            chia = measure_chia(runner, campaign, settings, kills, launcher, peer.restart_once, env)
+        finally:
+            peer.close()
+        return [
+            Row("chia: SIGKILL actor worker -> ping", "ray", chia, TARGETS["ray"]),
+            Row("peer: ray actor restart -> call", "ray", peer.samples),
+        ]
+    finally:
+        down = box.chia("down", str(path))
+        if down.returncode != 0 or box.processes():
+            print(f"warning: chia down left {box.processes()}: {down.stderr}", file=sys.stderr)
+
+
+def print_table(rows: list[Row]) -> None:
+    header = f"{'path':<36} {'launcher':<8} {'runs':>4} {'p50 s':>6} {'max s':>6} {'target':>8}"
+    print(f"{header}  verdict")
+    print("-" * (len(header) + 13))
+    for row in rows:
+        target = f"<= {row.target:g} s" if row.target is not None else "-"
+        p50, worst = statistics.median(row.samples), max(row.samples)
+        print(
+            f"{row.path:<36} {row.launcher:<8} {len(row.samples):>4} {p50:>6.2f} {worst:>6.2f} "
+            f"{target:>8}  {row.verdict}"
+        )
+    verdicts = "; ".join(
+        f"{row.launcher} max {max(row.samples):.2f} s vs <= {row.target:g} s: {row.verdict}"
+        for row in rows
+        if row.target is not None
+    )
+    print(f"\nverdict (slowest recovery against the target): {verdicts}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--local-kills", type=int, default=5, help="Also the floor's runs.")
+    parser.add_argument("--ray-kills", type=int, default=3, help="0 skips the Ray rows.")
+    args = parser.parse_args()
+    if args.local_kills < 1 or args.ray_kills < 0:
+        parser.error("--local-kills takes >= 1, --ray-kills >= 0")
+    # Pings still in flight when the first is answered are dropped; Academy's warning
+    # about their late answers ("unexpected response") is expected here, not news.
+    logging.getLogger("academy").setLevel(logging.ERROR)
+    with tempfile.TemporaryDirectory(prefix="chia-recovery-") as tmp, http_exchange() as server:
+        root = Path(tmp)
+        campaign = write_campaign(root)
+        settings = server.settings()
+        runner = SiteRunner(root)
+        floor = Row("floor: cold start -> ping", "local")
+        rows = [floor]
+        try:
+            print("measuring local ...", flush=True)
+            local = measure_chia(
+                runner,
+                campaign,
+                settings,
+                args.local_kills,
+                ["--launcher", "local"],
+                lambda: floor.samples.append(floor_once(settings, root / "floor.log")),
+            )
+            rows.append(Row("chia: SIGKILL host -> ping", "local", local, TARGETS["local"]))
+            if args.ray_kills:
+                print("measuring ray ...", flush=True)
+                with cluster_sandbox(root / "ray", prefix="rec") as box:
+                    box.workdir.mkdir(parents=True, exist_ok=True)
+                    rows += measure_ray(box, runner, campaign, settings, args.ray_kills)
+        finally:
+            runner.stop_all()
+    print("\nrecovery after SIGKILL (seconds), self-hosted HTTP exchange, first restarts")
+    print_table(rows)
+
+
+if __name__ == "__main__":
+    main()
