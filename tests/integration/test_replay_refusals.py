@@ -72,6 +72,8 @@ def test_a_corrupt_record_file_names_file_and_line(chia, tmp_path, recorded):
     records.write_text(json.dumps(good) + "\n" + '{"seq": 1, "dig\n' + json.dumps(good) + "\n")
     stderr = _refused(_spawn(chia, tmp_path, "--campaign", MCP, "--replay", str(recorded)))
     assert f"{records}:2" in stderr.replace("\n", ""), stderr
+    stderr = _refused(chia("replay", str(recorded)))
+    assert f"{records}:2" in stderr.replace("\n", ""), stderr
 
     records.write_text(json.dumps(good) + "\n" + '{"seq": 1, "dig')  # a torn last line
     spawned = _spawn(

@@ -246,7 +246,8 @@ def replay_run(
         say: Where progress lines go.
 
     Raises:
-        ChiaUsageError: For a directory that is not a recorded run.
+        ChiaUsageError: For a directory that is not a recorded run, a corrupt record file
+            (file and line named), or a campaign other than the recorded one.
         ChiaError: If the replay did not finish within ``timeout_s``.
     """
     from chia.exchange.server import ExchangeServer
@@ -257,6 +258,9 @@ def replay_run(
     if (source / LAUNCH_FILE).is_file():
         source = source.parent
     launches = recorded_launches(source)
+    for agent in (name for launch in launches for name in launch.agents):
+        if (records := find_records(source, agent)) is not None:
+            read_records(records)  # a corrupt file is named before anything starts
     if campaign is not None:
         recorded, chosen = recorded_campaign(source), load_campaign(campaign).spec.name
         if recorded != chosen:
