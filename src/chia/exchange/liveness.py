@@ -30,8 +30,10 @@ if TYPE_CHECKING:
 
 __all__ = ["DEFAULT_PEER_TIMEOUT_S", "ping_agent", "wait_for_peers"]
 
-#: Default wait for peers: batch queues are slow (DESIGN.md section 6, item 12).
+#: Default wait for peers: batch queues are slow.
 DEFAULT_PEER_TIMEOUT_S = 600.0
+#: How long the first ping of a wait waits; each next one waits twice as long.
+FIRST_PING_TIMEOUT_S = 0.5
 
 
 @dataclass
@@ -101,9 +103,14 @@ async def _wait_one(
     # One handle per peer for the whole wait: a late answer to an earlier, timed-out
     # ping then lands on a known handle instead of a logged "unexpected response".
     handle = _handle(client, state.aid)
+    # The first pings wait briefly and later ones longer: the answer to a restarted
+    # agent's first ping can be lost (an exchange may still push it to the dead
+    # incarnation's connection), and a long first wait would delay its recovery.
+    timeout = min(ping_timeout_s, FIRST_PING_TIMEOUT_S)
     while True:
         started = time.monotonic()
-        rtt, reason = await _ping(handle, ping_timeout_s)
+        rtt, reason = await _ping(handle, timeout)
+        timeout = min(ping_timeout_s, timeout * 2)
         if rtt is not None:
             state.rtt_s, state.reason = rtt, ""
             if on_up is not None:
@@ -133,7 +140,8 @@ async def wait_for_peers(
         peers: Peer name (agent name, used in messages) to its AgentId.
         timeout_s: Give up after this many seconds (a flag: batch queues are slow).
         poll_s: Period between ping attempts to a peer that is not up yet.
-        ping_timeout_s: How long one ping waits for its answer.
+        ping_timeout_s: The longest one ping waits for its answer (the first waits
+            ``FIRST_PING_TIMEOUT_S``, each next one twice as long up to this).
         on_up: Called with the peer name once, as soon as that peer answers (for the
             "peer X up" landmark line).
 
