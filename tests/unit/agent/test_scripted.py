@@ -6,8 +6,10 @@ import pytest
 from pydantic import ValidationError
 
 from chia.agent import Envelope, FinishTurn, ScriptedPolicy, SendMessage, SubmitResult, TurnState
+from chia.agent.journal import recover
 from chia.agent.scripted import BallsScriptedPolicy, scripted_policy
 from chia.campaign import BallsPolicy, CounterPolicy, load_campaign
+from chia.events import Decision, EventWriter
 
 
 def _state(*messages: Envelope, peers=("b",)) -> TurnState:
@@ -233,3 +235,24 @@ def test_the_fault_flood_campaign_plays_1000_balls_messages():
     campaign = load_campaign("fault-flood").spec
     assert isinstance(campaign.policy, BallsPolicy)
     assert campaign.policy.balls * campaign.policy.target == 1000
+
+
+async def test_the_tally_survives_the_agents_journal(tmp_path):
+    spec = BallsPolicy(kind="balls", balls=4, target=4)  # even: "a" retires every ball
+    game = _Game(spec, seed=4)
+    path = tmp_path / "events" / "a.jsonl"
+    with EventWriter(path, run_id="r", site="s", writer="a") as writer:
+        while game.players["a"].retirements < 2:
+            agent = game.rng.choice([name for name, box in game.inbox.items() if box])
+            before = len(game.details["a"])
+            await game.turn(agent)
+            if agent == "a":  # the decision as the agent commits it, actions in full
+                details = game.details["a"][before:]
+                actions = [str(d["action"]) for d in details]
+                writer.emit(
+                    Decision, round=1, policy="scripted:balls", actions=actions, details=details
+                )
+    reborn = BallsScriptedPolicy(spec)
+    journal = recover(path)
+    reborn.restore(actions=journal.actions, tool_results=journal.tool_results)
+    assert reborn.result() == game.players["a"].result()
