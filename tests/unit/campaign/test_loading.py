@@ -44,7 +44,7 @@ def test_duplicate_json_key_is_an_error(write_campaign):
 
 
 def test_missing_campaign_and_prompt_profile(write_campaign, campaign_data, tmp_path):
-    with pytest.raises(ChiaUsageError, match="packaged: .*federated-chat"):
+    with pytest.raises(ChiaUsageError, match=r"packaged: .*federated-chat"):
         load_campaign(str(tmp_path / "nope"))
     path = write_campaign(campaign_data(prompt_profile="terse"))
     with pytest.raises(ChiaUsageError, match="prompt_profile 'terse' not found"):
