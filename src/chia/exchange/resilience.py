@@ -76,6 +76,8 @@ T = TypeVar("T")
 _SEEN_MAX = 16_384
 #: How long closing a client may spend terminating its (user) mailbox.
 _TERMINATE_DEADLINE_S = 5.0
+#: How long closing a transport waits for its sends in flight.
+_CLOSE_DRAIN_S = 5.0
 
 
 class ExchangeUnreachableError(ChiaError, ExchangeError):
@@ -134,6 +136,9 @@ class ResilientTransport:
         self._health = factory.health
         self._backoff = factory.backoff
         self._seen = _Seen()
+        self._sending = 0
+        self._closing = False
+        self._closed = False
 
     def __repr__(self) -> str:
         return f"ResilientTransport({self._inner!r})"
@@ -152,10 +157,22 @@ class ResilientTransport:
     async def _retry(
         self, what: str, call: Callable[[], Awaitable[T]], deadline_s: float | None = None
     ) -> T:
-        return await retry_transient(self._health, self._backoff, what, call, deadline_s)
+        return await retry_transient(
+            self._health, self._backoff, what, call, deadline_s, lambda: self._closed
+        )
 
     async def close(self) -> None:
-        """Close the inner transport (its mailbox is left as it is)."""
+        """Let sends in flight finish (up to 5 s), then close the inner transport.
+
+        Academy closes a client right after an agent's last action: the reply (often an
+        acknowledgement) may still be on its way, and closing under it would lose it.
+        The mailbox is left as it is.
+        """
+        self._closing = True
+        deadline = time.monotonic() + _CLOSE_DRAIN_S
+        while self._sending and time.monotonic() < deadline:
+            await asyncio.sleep(0.01)
+        self._closed = True
         with contextlib.suppress(Exception):
             await self._inner.close()
 
@@ -189,6 +206,8 @@ class ResilientTransport:
                         logger.debug("dropped a duplicate of message %s", message.tag)
                 return
             except Exception as exc:
+                if self._closing:
+                    return  # our own close broke the stream: not an outage
                 if not is_transient(exc):
                     raise
                 self._health.failed(exc)
@@ -209,6 +228,13 @@ class ResilientTransport:
 
     async def send(self, message: Message[Any]) -> None:
         """Send (retried; cancel requests are tried once and dropped if the exchange is down)."""
+        self._sending += 1
+        try:
+            await self._send(message)
+        finally:
+            self._sending -= 1
+
+    async def _send(self, message: Message[Any]) -> None:
         if isinstance(message.body, CancelRequest):
             try:
                 await self._inner.send(message)
@@ -249,6 +275,7 @@ async def retry_transient(
     what: str,
     call: Callable[[], Awaitable[T]],
     deadline_s: float | None = None,
+    give_up: Callable[[], bool] | None = None,
 ) -> T:
     """Await ``call()`` until it succeeds, retrying transient errors with backoff.
 
@@ -258,6 +285,8 @@ async def retry_transient(
         what: The call's name, for the error message.
         call: Makes one attempt.
         deadline_s: Overrides the backoff's deadlines.
+        give_up: Re-raise a failure at once, unreported, when this says so (the
+            transport was closed under the call).
 
     Raises:
         ExchangeUnreachableError: If it kept failing past the deadline.
@@ -268,7 +297,7 @@ async def retry_transient(
         try:
             result = await call()
         except Exception as exc:
-            if not is_transient(exc):
+            if not is_transient(exc) or (give_up is not None and give_up()):
                 raise
             health.failed(exc)
             now = time.monotonic()
