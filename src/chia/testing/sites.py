@@ -32,9 +32,15 @@ class Site:
         """Wait for the site to exit and return its exit code.
 
         Raises:
-            subprocess.TimeoutExpired: If it is still running after ``timeout`` seconds.
+            AssertionError: If it is still running after ``timeout`` seconds; the message
+                holds its output, which says where it is stuck.
         """
-        return self.proc.wait(timeout=timeout)
+        try:
+            return self.proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            raise AssertionError(
+                f"site still running after {timeout:g}s; output:\n{self.output}"
+            ) from None
 
     @property
     def output(self) -> str:
