@@ -24,47 +24,28 @@ import logging
 import os
 import socket
 from collections import deque
-from collections.abc import Callable
-from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from pathlib import Path
 from typing import Any, Literal
 
 from academy.agent import Agent, action, loop
-from academy.identifier import AgentId
 
-from chia.agent.delivery import DeliveryPolicy, Outbox, Outcome, Receiver
+from chia.agent.delivery import Receiver
 from chia.agent.envelope import Envelope
 from chia.agent.journal import Journal
-from chia.agent.policy import (
-    Action,
-    ObservedPolicy,
-    Policy,
-    RestorablePolicy,
-    SendMessage,
-    SubmitResult,
-    TurnState,
-    Undelivered,
-)
+from chia.agent.outgoing import Outgoing, message_fields
+from chia.agent.policy import ObservedPolicy, Policy, RestorablePolicy, TurnState
+from chia.agent.setup import AgentSetup
 from chia.agent.status_book import StatusBook
-from chia.campaign.model import AgentSpec, Limits
 from chia.events import (
     AgentFailed,
     AgentFinished,
     AgentRunning,
     AgentState,
     AgentStatus,
-    Decision,
     EventBase,
-    EventWriter,
-    MessageAcked,
     MessageReceived,
-    MessageRejected,
-    MessageSent,
-    MessageUndelivered,
-    ResultSubmitted,
 )
-from chia.events.durability import FsyncMode, GroupCommit
+from chia.events.durability import GroupCommit
 
 __all__ = ["AgentSetup", "CampaignAgent", "FinishReason"]
 
@@ -74,30 +55,6 @@ FinishReason = Literal["completed", "max_decisions", "idle_timeout", "stopped"]
 _RECENT = 20
 #: How often coalesced status counters reach ``status/<agent>.json``.
 STATUS_PERIOD_S = 0.5
-
-
-@dataclass
-class AgentSetup:
-    """Everything the host process hands a campaign agent."""
-
-    run_id: str
-    site: str
-    spec: AgentSpec
-    task: str
-    limits: Limits
-    uid: str
-    peers: dict[str, AgentId[Any]]
-    writer: EventWriter
-    status_path: Path
-    journal: Journal | None = None
-    fsync: FsyncMode = "batch"
-    rank: int | None = None
-    landmark: Callable[[str], None] = field(default=lambda text: None)
-
-    @property
-    def delivery(self) -> DeliveryPolicy:
-        """How this agent's sends are retried (deadline from the campaign's limits)."""
-        return DeliveryPolicy(deadline_s=self.limits.delivery_deadline_s)
 
 
 class CampaignAgent(Agent):
@@ -119,8 +76,6 @@ class CampaignAgent(Agent):
             self._inbox.put_nowait(message)
         self._running = asyncio.Event()
         self._recent: deque[Envelope] = deque(journal.recent, maxlen=_RECENT)
-        self._completed_peers: set[str] = set(journal.completed_peers)
-        self._undelivered: list[Undelivered] = list(journal.undelivered)  # for the next turn
         self._resend = list(journal.unacked)
         self._result = journal.result
         initial = AgentStatus(
@@ -144,9 +99,7 @@ class CampaignAgent(Agent):
             GroupCommit(setup.writer, setup.fsync),
             seen=journal.seen,
         )
-        self._outbox = Outbox(
-            setup.delivery, self._delivered, still_needed=self._peer_needs_messages
-        )
+        self._out = Outgoing(setup, self._book, journal)
         self.outcome: AgentState | None = None
         if isinstance(policy, ObservedPolicy):
             policy.bind(_AgentSink(self))
@@ -200,10 +153,10 @@ class CampaignAgent(Agent):
         """Record a new message (receive event, counters) and queue it for a turn."""
         clock = self.setup.writer.clock.observe(message.clock)
         self.setup.writer.emit_trusted(
-            MessageReceived, _message_fields(message, sender_site=message.sender_site), clock=clock
+            MessageReceived, message_fields(message, sender_site=message.sender_site), clock=clock
         )
         if message.kind == "complete":
-            self._completed_peers.add(message.sender)
+            self._out.completed_peers.add(message.sender)
         if self._book.bump("messages_received") == 1:
             self.setup.landmark(f"first message from {message.sender} ({message.kind})")
         self._inbox.put_nowait(message)
@@ -232,14 +185,13 @@ class CampaignAgent(Agent):
         """Wait until running, then run one decision turn per batch of messages."""
         try:
             await self._running.wait()
-            for envelope in self._resend:  # committed before a restart, never acknowledged
-                self._outbox.submit(envelope)
+            self._out.send(self._resend)  # committed before a restart, never acknowledged
             self._resend = []
             # A result submitted before a restart leaves only its notices to deliver.
             reason = "completed" if self._result is not None else await self._play(shutdown)
             if reason is None:
                 return
-            await self._outbox.drain()
+            await self._out.outbox.drain()
             self._finish(reason)
         except Exception as exc:
             log.exception("agent %s failed", self.name)
@@ -254,7 +206,7 @@ class CampaignAgent(Agent):
             except asyncio.TimeoutError:
                 return "idle_timeout"
             completes = [m for m in batch if m.kind == "complete"]
-            self._completed_peers.update(m.sender for m in completes)
+            self._out.completed_peers.update(m.sender for m in completes)
             talk = [m for m in batch if m.kind != "complete"]
             if talk and await self._turn(talk):
                 return "completed"
@@ -298,130 +250,21 @@ class CampaignAgent(Agent):
                 recent_messages=list(self._recent),
                 decisions=decisions - 1,
                 peer_status={
-                    peer: "completed" if peer in self._completed_peers else "running"
+                    peer: "completed" if peer in self._out.completed_peers else "running"
                     for peer in self.setup.spec.allowed_peers
                 },
-                undelivered=self._undelivered,
+                undelivered=self._out.take_undelivered(),
             )
             self._recent.extend(messages)
-            self._undelivered = []
         actions = await self.policy.decide(state)
-        sends, result = self._commit_turn(decisions, messages, actions)
+        sends, result = self._out.commit_turn(decisions, self.policy.name, messages, actions)
         self._book.bump("messages_sent", sum(e.kind != "complete" for e in sends))
-        for envelope in sends:
-            self._outbox.submit(envelope)
+        self._out.send(sends)
         if result is not None:
             self._result = result
             self._book.set(result=result)
             self.setup.landmark(f"submitted result: {result}")
         return result is not None
-
-    def _commit_turn(
-        self, round_: int, consumed: list[Envelope], actions: list[Action]
-    ) -> tuple[list[Envelope], str | None]:
-        """Write the turn's sends, result and decision in one append; return what to send.
-
-        Actions after a submitted result are not carried out. A killed process leaves the
-        whole turn on record or none of it (then its messages are decided again).
-        """
-        writer = self.setup.writer
-        sends: list[Envelope] = []
-        result: str | None = None
-        done: list[Action] = []
-        with writer.atomic():
-            for act in actions:
-                done.append(act)
-                if isinstance(act, SendMessage):
-                    envelope = self._outgoing(act, round_)
-                    if envelope is not None:
-                        sends.append(envelope)
-                elif isinstance(act, SubmitResult):
-                    result = act.result
-                    writer.emit(ResultSubmitted, result=result)
-                    sends += [
-                        self._envelope(peer, result, kind="complete", round=round_)
-                        for peer in self.setup.peers
-                        if peer not in self._completed_peers
-                    ]
-                    break
-            for envelope in sends:
-                writer.emit_trusted(MessageSent, _message_fields(envelope), clock=envelope.clock)
-            writer.emit(
-                Decision,
-                round=round_,
-                policy=self.policy.name,
-                actions=[a.action for a in done],
-                consumed=[m.message_id for m in consumed],
-                sent=[e.message_id for e in sends],
-                details=[a.model_dump(mode="json") for a in done],
-            )
-        return sends, result
-
-    def _envelope(self, recipient: str, content: str, **fields: Any) -> Envelope:
-        return Envelope(
-            run_id=self.setup.run_id,
-            sender=self.name,
-            sender_site=self.setup.site,
-            recipient=recipient,
-            content=content,
-            clock=self.setup.writer.clock.tick(),
-            **fields,
-        )
-
-    def _outgoing(self, act: SendMessage, round_: int) -> Envelope | None:
-        """The envelope of an allowed send, or None (the refusal is on record)."""
-        if (
-            act.recipient not in self.setup.peers
-            or act.recipient not in self.setup.spec.allowed_peers
-        ):
-            reason = f"{act.recipient!r} is not an allowed peer of {self.name!r}"
-            self.setup.writer.emit(MessageRejected, recipient=act.recipient, reason=reason)
-            self._undelivered.append(
-                Undelivered(recipient=act.recipient, round=round_, reason=reason)
-            )
-            return None
-        return self._envelope(
-            act.recipient,
-            act.content,
-            kind=act.kind,
-            reply_requested=act.reply_requested,
-            tldr=act.tldr,
-            round=round_,
-        )
-
-    def _peer_needs_messages(self, peer: str) -> bool:
-        """A peer that completed the campaign needs nothing more from us."""
-        return peer not in self._completed_peers
-
-    async def _delivered(self, envelope: Envelope, outcome: Outcome) -> None:
-        """Record how a delivery ended; a failure is reported to the next turn."""
-        writer = self.setup.writer
-        if outcome.acked:
-            writer.emit(
-                MessageAcked,
-                message_id=envelope.message_id,
-                recipient=envelope.recipient,
-                attempts=outcome.attempts,
-            )
-            self._book.bump("messages_acked")
-            return
-        writer.emit(
-            MessageUndelivered,
-            message_id=envelope.message_id,
-            recipient=envelope.recipient,
-            attempts=outcome.attempts,
-            reason=outcome.reason,
-        )
-        if outcome.moot:  # settled: the recipient completed and needs it no more
-            return
-        self._book.bump("undelivered")
-        self.setup.landmark(f"message to {envelope.recipient} undelivered: {outcome.reason}")
-        async with self._lock:
-            self._undelivered.append(
-                Undelivered(
-                    recipient=envelope.recipient, round=envelope.round, reason=outcome.reason
-                )
-            )
 
     # -- endings ---------------------------------------------------------------------
 
@@ -440,7 +283,7 @@ class CampaignAgent(Agent):
         """Record a failure (e.g. peers never answered) and shut the agent down."""
         if self.outcome is not None:
             return
-        self._outbox.cancel()  # what is unacknowledged stays in the journal for a restart
+        self._out.outbox.cancel()  # what is unacknowledged stays in the journal for a restart
         self.setup.writer.emit(AgentFailed, error=error)
         self._book.set(state=AgentState.FAILED, last_error=error)
         self.outcome = AgentState.FAILED
@@ -453,23 +296,8 @@ class CampaignAgent(Agent):
         Sends still in flight stay unacknowledged in the journal; a resume sends them.
         """
         if self.outcome is None:
-            self._outbox.cancel()
+            self._out.outbox.cancel()
             self._finish("stopped")
-
-
-def _message_fields(envelope: Envelope, **extra: Any) -> dict[str, Any]:
-    """A message event's own fields, copied from a validated envelope."""
-    return {
-        "message_id": envelope.message_id,
-        "sender": envelope.sender,
-        "recipient": envelope.recipient,
-        "message_kind": envelope.kind,
-        "round": envelope.round,
-        "tldr": envelope.tldr,
-        "content": envelope.content,
-        "reply_requested": envelope.reply_requested,
-        **extra,
-    }
 
 
 class _AgentSink:
