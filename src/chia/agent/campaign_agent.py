@@ -36,6 +36,7 @@ from chia.agent.outgoing import Outgoing, message_fields
 from chia.agent.policy import ObservedPolicy, Policy, RestorablePolicy, TurnState
 from chia.agent.setup import AgentSetup
 from chia.agent.status_book import StatusBook
+from chia.errors import ChiaError
 from chia.events import (
     AgentFailed,
     AgentFinished,
@@ -101,6 +102,9 @@ class CampaignAgent(Agent):
         )
         self._out = Outgoing(setup, self._book, journal)
         self.outcome: AgentState | None = None
+        #: The host's exit code if the agent fails: 1 (a restart may help), or the code of
+        #: a failure chia named (2: bad input, e.g. a replay that diverged; not restarted).
+        self.exit_code = 1
         if isinstance(policy, ObservedPolicy):
             policy.bind(_AgentSink(self))
         if isinstance(policy, RestorablePolicy) and not journal.is_new:
@@ -193,6 +197,9 @@ class CampaignAgent(Agent):
                 return
             await self._out.outbox.drain()
             self._finish(reason)
+        except ChiaError as exc:  # a failure chia named (a replay that diverged): final
+            self.exit_code = exc.exit_code
+            self.fail(str(exc))
         except Exception as exc:
             log.exception("agent %s failed", self.name)
             self.fail(f"{type(exc).__name__}: {exc}")

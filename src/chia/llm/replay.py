@@ -49,6 +49,9 @@ class ReplayDivergedError(ChiaError):
         diff: What changed against the recorded request at that position.
     """
 
+    #: Bad input (the run does not match its recording): a restart would only diverge again.
+    exit_code = 2
+
     def __init__(self, agent: str, round_: int, seq: int, digest: str, diff: str) -> None:
         self.agent, self.round, self.seq, self.digest, self.diff = agent, round_, seq, digest, diff
         first = diff.splitlines()[0] if diff else "no recorded answer"

@@ -206,7 +206,7 @@ async def host_agent(
         writer.close()
     if agent.outcome is AgentState.FINISHED and not interrupted:
         return 0
-    return 1 if peers_answered else 2
+    return agent.exit_code if peers_answered else 2
 
 
 async def _start(
