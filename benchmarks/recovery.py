@@ -103,6 +103,8 @@ class Row:
     launcher: str
     samples: list[float] = field(default_factory=list)
     target: float | None = None
+    #: The row measured alongside, one sample right before each of this row's.
+    beside: Row | None = None
 
     @property
     def verdict(self) -> str:
@@ -112,14 +114,19 @@ class Row:
 
 
 async def time_to_answer(
-    settings: ExchangeSettings, run_id: str, agent: str, fault: Callable[[], object]
+    settings: ExchangeSettings,
+    run_id: str,
+    agent: str,
+    fault: Callable[[], object],
+    alive: Callable[[], bool],
 ) -> float:
     """Seconds from ``fault()`` until a ping to ``agent`` of ``run_id`` is first answered.
 
     The user client is open before the clock starts (its first use costs this process
     most of a second of lazy imports, which is not the agent's recovery). A new ping goes
     out every ``PING_EVERY_S`` while earlier ones still wait, so a slow or lost ping (one
-    sent to the dead incarnation's mailbox) never delays the figure.
+    sent to the dead incarnation's mailbox) never delays the figure. ``alive()`` turning
+    False (the process that should answer, or its supervisor, exited) ends the wait.
     """
     aid = agent_id(run_id, agent)
     answered: list[float] = []
@@ -136,14 +143,18 @@ async def time_to_answer(
         fault()
         try:
             while not done.is_set():
-                if time.monotonic() - since > HANG_S:
-                    raise TimeoutError(f"{agent} never answered a ping within {HANG_S:g} s")
+                if time.monotonic() - since > HANG_S or not alive():
+                    raise TimeoutError(f"{agent} never answered a ping (its process exited?)")
                 pings.append(asyncio.create_task(ping(client)))
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(done.wait(), PING_EVERY_S)
-        finally:
+        except BaseException:
             for task in pings:
                 task.cancel()
+            raise
+        finally:
+            # Pings still out end within PING_TIMEOUT_S: let them, rather than cancel
+            # their requests (Academy logs each cancelled request with a traceback).
             await asyncio.gather(*pings, return_exceptions=True)
     return min(answered) - since
 
@@ -155,6 +166,10 @@ def status(runs: Path, run_id: str, agent: str) -> dict[str, Any]:
     except (FileNotFoundError, ValueError):  # not written yet, or mid-replace
         return {}
     return data
+
+
+def running(procs: list[subprocess.Popen[Any]]) -> bool:
+    return all(proc.poll() is None for proc in procs)
 
 
 def wait_for(condition: Any, what: str, site: Site) -> Any:
@@ -197,7 +212,12 @@ def kill_and_time(
         site,
     )
     kill = partial(os.kill, before["pid"], signal.SIGKILL)
-    seconds = asyncio.run(time_to_answer(settings, run_id, agent, kill))
+    try:
+        seconds = asyncio.run(
+            time_to_answer(settings, run_id, agent, kill, partial(running, [site.proc]))
+        )
+    except TimeoutError as exc:
+        raise RuntimeError(f"{exc}; site output:\n{site.output}") from exc
     wait_for(
         lambda: status(runs, run_id, agent).get("pid") not in (None, before["pid"]),
         f"a new pid in {agent}'s status",
@@ -253,7 +273,9 @@ def floor_once(settings: ExchangeSettings, log: Path) -> float:
             procs.append(subprocess.Popen(argv, stdin=subprocess.DEVNULL, stderr=out))
 
     try:
-        return asyncio.run(time_to_answer(settings, run_id, "floor", start))
+        return asyncio.run(
+            time_to_answer(settings, run_id, "floor", start, partial(running, procs))
+        )
     except TimeoutError as exc:
         raise RuntimeError(f"{exc}; its output:\n{log.read_text()}") from exc
     finally:
@@ -314,9 +336,10 @@ def measure_ray(
             chia = measure_chia(runner, campaign, settings, kills, launcher, peer.restart_once, env)
         finally:
             peer.close()
+        ray_peer = Row("peer: ray actor restart -> call", "ray", peer.samples)
         return [
-            Row("chia: SIGKILL actor worker -> ping", "ray", chia, TARGETS["ray"]),
-            Row("peer: ray actor restart -> call", "ray", peer.samples),
+            Row("chia: SIGKILL actor worker -> ping", "ray", chia, TARGETS["ray"], ray_peer),
+            ray_peer,
         ]
     finally:
         down = box.chia("down", str(path))
@@ -341,6 +364,15 @@ def print_table(rows: list[Row]) -> None:
         if row.target is not None
     )
     print(f"\nverdict (slowest recovery against the target): {verdicts}")
+    for row in rows:
+        if row.beside is not None:
+            # Paired: each kill's figure less the one measured right before it.
+            pairs = zip(row.samples, row.beside.samples, strict=True)
+            extra = statistics.median(ours - theirs for ours, theirs in pairs)
+            print(
+                f"{row.launcher}: {row.path} minus {row.beside.path.split(':')[0]} "
+                f"(median of paired differences): {extra:+.2f} s"
+            )
 
 
 def main() -> None:
@@ -350,8 +382,8 @@ def main() -> None:
     args = parser.parse_args()
     if args.local_kills < 1 or args.ray_kills < 0:
         parser.error("--local-kills takes >= 1, --ray-kills >= 0")
-    # Pings still in flight when the first is answered are dropped; Academy's warning
-    # about their late answers ("unexpected response") is expected here, not news.
+    # Pings that timed out while the agent was down may still be answered once it is up;
+    # Academy's warning about such late answers ("unexpected response") is not news here.
     logging.getLogger("academy").setLevel(logging.ERROR)
     with tempfile.TemporaryDirectory(prefix="chia-recovery-") as tmp, http_exchange() as server:
         root = Path(tmp)
@@ -370,7 +402,7 @@ def main() -> None:
                 ["--launcher", "local"],
                 lambda: floor.samples.append(floor_once(settings, root / "floor.log")),
             )
-            rows.append(Row("chia: SIGKILL host -> ping", "local", local, TARGETS["local"]))
+            rows.append(Row("chia: SIGKILL host -> ping", "local", local, TARGETS["local"], floor))
             if args.ray_kills:
                 print("measuring ray ...", flush=True)
                 with cluster_sandbox(root / "ray", prefix="rec") as box:
