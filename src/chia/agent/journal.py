@@ -154,13 +154,21 @@ def read_journal(path: Path, *, repair: bool = False) -> tuple[list[Event], bool
         try:
             events.append(parse_event(raw))
         except ValidationError as exc:
-            first = exc.errors()[0]
-            where = ".".join(str(part) for part in first["loc"]) or "line"
             raise JournalError(
-                f"{path}:{number}: not a valid event ({where}: {first['msg']}); the file is "
-                "corrupt: restore it or start a new run id"
+                f"{path}:{number}: not a valid event ({_problem(exc)}); the file is corrupt: "
+                "restore it or start a new run id"
             ) from None
     return events, bool(tail)
+
+
+def _problem(exc: ValidationError) -> str:
+    """The first thing wrong with a line, in a few words."""
+    first = exc.errors()[0]
+    if first["type"] == "union_tag_invalid":
+        return f"unknown event kind {first.get('ctx', {}).get('tag')!r}"
+    where = ".".join(str(part) for part in first["loc"])
+    message = first["msg"] if len(first["msg"]) <= 120 else first["msg"][:117] + "..."
+    return f"{where}: {message}" if where else message
 
 
 def recover(path: Path, *, repair: bool = True) -> Journal:

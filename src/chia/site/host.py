@@ -28,6 +28,7 @@ import socket
 import sys
 import time
 from collections.abc import Callable
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -44,6 +45,7 @@ from chia.events import (
     AgentRegistered,
     AgentRestarted,
     AgentState,
+    AgentStatus,
     BootstrapDispatched,
     BootstrapSkipped,
     EventWriter,
@@ -51,9 +53,11 @@ from chia.events import (
     PeersUp,
     PeersWaiting,
     events_path,
+    read_snapshot,
+    write_snapshot,
 )
 from chia.exchange.client import user_client
-from chia.exchange.identity import agent_id, register_agent
+from chia.exchange.identity import agent_id, agent_uid, register_agent
 from chia.exchange.liveness import wait_for_peers
 from chia.exchange.serialization import runtime_config
 from chia.exchange.settings import open_factory
@@ -319,7 +323,30 @@ def main(argv: list[str] | None = None) -> int:
         return asyncio.run(_host(launch, indices, rank))
     except ChiaError as exc:
         print(f"error: {exc}", file=sys.stderr, flush=True)
+        _record_failure(launch, [launch.agents[i] for i in indices], str(exc))
         return exc.exit_code
+
+
+def _record_failure(launch: SiteLaunch, agents: list[str], error: str) -> None:
+    """Say in each agent's status that its host failed (it may never have started it).
+
+    Without this a status left by an earlier incarnation (e.g. ``finished``) would speak
+    for an agent whose resume was refused.
+    """
+    for name in agents:
+        path = launch.site_dir / "status" / f"{name}.json"
+        status = read_snapshot(path, AgentStatus) or AgentStatus(
+            run_id=launch.run_id,
+            site=launch.site,
+            agent=name,
+            uid=str(agent_uid(launch.run_id, name)),
+            state=AgentState.FAILED,
+            updated=datetime.now(timezone.utc),
+        )
+        update = {"state": AgentState.FAILED, "last_error": error}
+        write_snapshot(
+            path, status.model_copy(update={**update, "updated": datetime.now(timezone.utc)})
+        )
 
 
 if __name__ == "__main__":
