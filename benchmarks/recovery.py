@@ -16,14 +16,18 @@ Prints, side by side in one run, on one self-hosted HTTP exchange (memory backen
           re-creates the actor.
   peer ray - Ray's own actor restart: a bare ``@ray.remote(max_restarts=-1)`` actor on
           the same cluster whose worker gets SIGKILL; timed until a method call on it
-          returns from the new worker (Ray restarts at once, with no backoff).
+          returns from the new worker (``python -m chia.testing.ray_peer``).
 
 Every killed chia agent is on its first restart (each run kills each of its two agents
 once, then a fresh run starts), as a lone fault in a campaign would be: later restarts
 of the same agent back off on purpose (chia.site.supervisor.RestartPolicy). Pings go out
 every PING_EVERY_S, each waiting up to PING_TIMEOUT_S, so the resolution is about
 PING_EVERY_S plus one round trip. A kill counts only once the agent's status names a new
-pid. The verdict holds each launcher's slowest recovery against its target.
+pid. The rows are interleaved: one floor sample right before each local kill, one peer
+restart right before each ray kill, so load from elsewhere on the machine (2 shared
+cores here) falls on both alike; after the table, each chia row's median paired
+difference to its neighbour says what chia adds. The verdict holds each launcher's
+slowest recovery against its target.
 
 Usage: python benchmarks/recovery.py [--local-kills 5] [--ray-kills 3]
        (--ray-kills 0 skips the cluster, its chia row and the peer row)
