@@ -47,6 +47,12 @@ def runtime_config(**overrides: Any) -> RuntimeConfig:
     and the HTTP server keeps a gravestone, so an agent restarted under the same
     deterministic uid would never hear from its peers).
 
+    Actions running at shutdown finish instead of being cancelled: chia's actions are
+    short (a message receive answers once its event is on disk), and a receive cut off
+    at shutdown answers ``ActionCancelledError`` to a message it has already logged, so
+    its sender retries, to an agent that is gone, until its delivery deadline (seen at
+    the end of the fault-flood campaign when one agent finished on its own).
+
     Args:
         overrides: Other ``RuntimeConfig`` fields (e.g. ``max_sync_concurrency``).
             ``default_serializer`` and ``allowed_deserializers`` cannot be overridden.
@@ -60,7 +66,11 @@ def runtime_config(**overrides: Any) -> RuntimeConfig:
     for key in ("default_serializer", "allowed_deserializers"):
         if key in overrides:
             raise ValueError(f"{key} is fixed to JSON by chia; it cannot be overridden")
-    fields: dict[str, Any] = {"terminate_on_success": False, "terminate_on_error": False}
+    fields: dict[str, Any] = {
+        "terminate_on_success": False,
+        "terminate_on_error": False,
+        "cancel_actions_on_shutdown": False,
+    }
     fields.update(overrides)
     return RuntimeConfig(
         default_serializer=SerializationStrategy.JSON,

@@ -236,3 +236,33 @@ def test_local_is_not_wrapped() -> None:
     factory = open_factory(ExchangeSettings(kind="local"))
     assert not isinstance(factory, ResilientFactory)
     watch_exchange(factory, landmark=print)()  # nothing to watch, nothing fails
+
+
+class Slow(Agent):
+    """Answers after a while (a receive waiting for its fsync, magnified)."""
+
+    @action
+    async def slow(self, value: int) -> int:
+        """Return ``value`` after 0.5 s."""
+        await asyncio.sleep(0.5)
+        return value
+
+
+async def test_an_action_running_at_shutdown_still_answers(aof_redis: RedisServer) -> None:
+    factory = open_factory(settings_of(aof_redis))
+    async with user_client(factory, name="host") as client:
+        registration = await register_agent(client, Slow, f"s-{uuid.uuid4().hex[:8]}", "slow")
+    async with user_client(factory, name="caller") as caller:
+        runtime = Runtime(
+            Slow(), exchange_factory=factory, registration=registration, config=runtime_config()
+        )
+        async with runtime:
+            # The caller's client, not the runtime's (the context inside the runtime).
+            handle: Handle[Any] = Handle(
+                registration.agent_id, exchange=caller, ignore_context=True
+            )
+            call = asyncio.create_task(handle.slow(42))
+            await asyncio.sleep(0.2)  # the action is running
+            runtime.signal_shutdown()
+        # The runtime finished the action and its reply went out before the client closed.
+        assert await asyncio.wait_for(call, 30) == 42
