@@ -140,6 +140,8 @@ def run_interruptible(coro: Coroutine[Any, Any, T]) -> T:
         if stopped_by:
             raise Interrupted(stopped_by[0]) from None
         raise
+    finally:
+        coro.close()  # never started (a signal during the loop's set-up): no warning
     if stopped_by:  # the coroutine swallowed its cancellation: the stop still stands
         raise Interrupted(stopped_by[0])
     return result
