@@ -28,6 +28,7 @@ from datetime import datetime, timezone
 from typing import Any, Literal
 
 from academy.agent import Agent, action, loop
+from academy.exception import AgentNotInitializedError
 
 from chia.agent.delivery import Receiver
 from chia.agent.envelope import Envelope
@@ -284,7 +285,7 @@ class CampaignAgent(Agent):
         self._book.set(state=AgentState.FINISHED, finish_reason=reason)
         self.outcome = AgentState.FINISHED
         self.setup.landmark(f"finished ({reason}, {self._book.count('decisions')} decisions)")
-        self.agent_shutdown()
+        self._shutdown()
 
     def fail(self, error: str) -> None:
         """Record a failure (e.g. peers never answered) and shut the agent down."""
@@ -295,7 +296,12 @@ class CampaignAgent(Agent):
         self._book.set(state=AgentState.FAILED, last_error=error)
         self.outcome = AgentState.FAILED
         self.setup.landmark(f"failed: {error}")
-        self.agent_shutdown()
+        self._shutdown()
+
+    def _shutdown(self) -> None:
+        """Ask the runtime to shut the agent down; before the runtime ran there is none."""
+        with contextlib.suppress(AgentNotInitializedError):
+            self.agent_shutdown()
 
     def stop(self) -> None:
         """Stop on request (Ctrl-C or SIGTERM on the site): record and shut down.

@@ -277,7 +277,8 @@ async def _host(launch: SiteLaunch, indices: list[int], rank: int) -> int:
     settle_heap()
     main_task = asyncio.current_task()
     loop = asyncio.get_running_loop()
-    for signum in (signal.SIGINT, signal.SIGTERM):
+    stops = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+    for signum in stops:
         loop.add_signal_handler(signum, lambda: main_task.cancel() if main_task else None)
     try:
         codes = await asyncio.gather(
@@ -285,6 +286,12 @@ async def _host(launch: SiteLaunch, indices: list[int], rank: int) -> int:
         )
     except asyncio.CancelledError:
         return 1
+    finally:
+        # A second signal (the terminal's group SIGINT, then the site's SIGTERM) must not
+        # land while asyncio.run closes the loop and its wakeup descriptor: ignore them.
+        for signum in stops:
+            loop.remove_signal_handler(signum)
+            signal.signal(signum, signal.SIG_IGN)
     return max(codes, default=0)
 
 
