@@ -7,6 +7,7 @@ actor's worker process and prints ``ray-peer restart <seconds>``, the time until
 call returned from the new worker. At end of input the actor is killed and the driver
 disconnects. Ray prints lines of its own on the same stdout (a raylet's note that a
 worker died): a reader keeps only lines starting with :data:`PREFIX`.
+:class:`RayPeerDriver` runs it and speaks that protocol.
 """
 
 from __future__ import annotations
@@ -15,11 +16,15 @@ import contextlib
 import logging
 import os
 import signal
+import subprocess
 import sys
 import time
+from collections.abc import Mapping
 from typing import Any
 
-__all__ = ["PREFIX", "Peer", "main", "time_restart"]
+from chia.processes import stop_process
+
+__all__ = ["PREFIX", "Peer", "RayPeerDriver", "main", "time_restart"]
 
 #: Starts every line of this driver's own protocol on stdout.
 PREFIX = "ray-peer "
@@ -59,6 +64,60 @@ def time_restart(ray: Any, actor: Any, pid: int) -> tuple[float, int]:
                 if new != pid:
                     return time.monotonic() - since, new
     raise TimeoutError(f"the Ray actor did not come back within {HANG_S:g} s")
+
+
+class RayPeerDriver:
+    """Runs ``python -m chia.testing.ray_peer`` and collects one figure per restart.
+
+    Args:
+        env: The driver's environment: ``RAY_ADDRESS`` and the cluster's auth settings.
+
+    Raises:
+        RuntimeError: If the driver exits before its actor is up.
+    """
+
+    def __init__(self, env: Mapping[str, str]) -> None:
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "chia.testing.ray_peer"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            env=dict(env),
+            text=True,
+        )
+        #: Seconds of each restart, in order.
+        self.samples: list[float] = []
+        self._expect("ready")
+
+    def _expect(self, what: str) -> str:
+        """The next line of the driver's own protocol (Ray's lines are skipped)."""
+        assert self.proc.stdout is not None
+        for line in self.proc.stdout:
+            if line.startswith(PREFIX):
+                return line.removeprefix(PREFIX).strip()
+        raise RuntimeError(f"the Ray peer driver exited before saying {what!r}")
+
+    def restart_once(self) -> float:
+        """SIGKILL the actor's worker; return (and keep) the seconds until it answered.
+
+        Raises:
+            RuntimeError: If the driver exited instead (its actor never came back).
+        """
+        assert self.proc.stdin is not None
+        self.proc.stdin.write("kill\n")
+        self.proc.stdin.flush()
+        seconds = float(self._expect("restart").removeprefix("restart "))
+        self.samples.append(seconds)
+        return seconds
+
+    def close(self) -> None:
+        """End its input (it kills its actor and disconnects) and wait for it to exit."""
+        if self.proc.stdin is not None:
+            self.proc.stdin.close()
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            self.proc.wait(timeout=30)
+        stop_process(self.proc)  # only if it did not exit by itself
+        if self.proc.stdout is not None:
+            self.proc.stdout.close()
 
 
 def main() -> int:
