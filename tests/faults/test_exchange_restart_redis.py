@@ -9,6 +9,7 @@ and nothing decided twice.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import signal
 import time
@@ -20,7 +21,9 @@ import pytest
 
 from chia.agent.scripted import BallsScriptedPolicy
 from chia.campaign import BallsPolicy, load_campaign
+from chia.events import MessageReceived, iter_events
 from chia.testing import RedisServer, redis_server
+from chia.testing.faults import analyze_run, run_event_files
 
 CAMPAIGN = "fault-flood"
 #: Generous: only so that a stuck campaign fails instead of blocking the suite.
@@ -44,6 +47,16 @@ def received(events_file: Path) -> int:
         return events_file.read_text(errors="replace").count('"kind":"message_received"')
     except FileNotFoundError:
         return 0
+
+
+def first_receive_after(run: Path, moment: datetime) -> float | None:
+    """Seconds from ``moment`` to the first ``message_received`` of any agent after it."""
+    times = [
+        event.timestamp
+        for event in iter_events(run_event_files(run))
+        if isinstance(event, MessageReceived) and event.timestamp > moment
+    ]
+    return round((min(times) - moment).total_seconds(), 2) if times else None
 
 
 def run_flood_with_restart(
@@ -71,12 +84,15 @@ def run_flood_with_restart(
         assert aurora.proc.poll() is None, aurora.output
         assert time.monotonic() < deadline, aurora.output
         time.sleep(0.01)
-    killed_at = datetime.now(timezone.utc)
     restart()
+    back_at = datetime.now(timezone.utc)
     assert aurora.wait(RUN_TIMEOUT_S) == 0, aurora.output
     assert crux.wait(RUN_TIMEOUT_S) == 0, crux.output
 
-    figures = fault_table.record(scenario, "local", exchange, run, killed_at=killed_at)
+    figures = analyze_run(run)
+    # Recovery here: from the exchange answering again to the next message received.
+    figures = dataclasses.replace(figures, recovery_s=first_receive_after(run, back_at))
+    fault_table.add(scenario, "local", exchange, figures)
     assert figures.results == (expected,), figures
     assert (figures.lost, figures.lost_ids) == (0, ()), figures
     assert (figures.duplicates_decided, figures.duplicate_ids) == (0, ()), figures

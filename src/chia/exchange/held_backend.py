@@ -9,9 +9,10 @@ and Academy's client then leaks the failed responses ("Unclosed connection" warn
 :class:`HeldBackend` wraps the server's mailbox backend: every backend call that fails
 with a connection error is retried with the clients' backoff (0.2 s doubling to 5 s, for
 up to 10 min), so requests are held, not failed, and an open listen stream just waits
-until redis-server is back. One line is logged when the backend is lost and one when it
-is back (``chia.exchange`` logger: the server's stdout). Mailboxes survive only if
-redis-server keeps its data (``appendonly yes``).
+until redis-server is back (redis-py's own retry is turned off: ours replaces it). One
+line is logged when the backend is lost and one when it is back (``chia.exchange``
+logger: the server's stdout). Mailboxes survive only if redis-server keeps its data
+(``appendonly yes``).
 """
 
 from __future__ import annotations
@@ -71,6 +72,15 @@ def hold_backend(app: Any, config: Any) -> HeldBackend | None:
     if getattr(backend, "kind", None) != "redis":
         return None
     where = f"redis backend {backend.hostname}:{backend.port}/{backend.kwargs.get('db', 0)}"
-    held = HeldBackend(app[MANAGER_KEY], where)
+    inner = app[MANAGER_KEY]
+    client = getattr(inner, "_client", None)  # Academy's RedisBackend keeps its redis client
+    if client is not None and hasattr(client, "set_retry"):
+        from redis.asyncio.retry import Retry
+        from redis.backoff import NoBackoff
+
+        # As for the clients (chia.exchange.settings): redis-py's own retries (up to
+        # ~7 s of jittered waits) would add to ours and slow the recovery down.
+        client.set_retry(Retry(NoBackoff(), 0))
+    held = HeldBackend(inner, where)
     app[MANAGER_KEY] = held
     return held
