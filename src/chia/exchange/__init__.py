@@ -9,6 +9,11 @@ Public API (everything else in this package is private):
   ``register_agent`` (preset uid on every exchange kind; refuses a live duplicate).
 * :mod:`~chia.exchange.liveness`: ``wait_for_peers``, ``ping_agent``.
 * :mod:`~chia.exchange.server`: ``ExchangeServer`` (self-hosted HTTP exchange).
+* :mod:`~chia.exchange.resilience`: ``ResilientFactory`` (what ``open_factory`` returns
+  for every kind but local: clients ride out exchange restarts), ``Backoff``,
+  ``ExchangeUnreachableError``.
+* :mod:`~chia.exchange.health`: ``watch_exchange`` (report outages to a landmark and an
+  event writer), ``ExchangeHealth``, ``is_transient``.
 
 Importing this package imports Academy lazily: only the functions that need it do.
 """
