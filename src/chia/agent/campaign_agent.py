@@ -219,6 +219,8 @@ class CampaignAgent(Agent):
             if talk and await self._turn(talk):
                 return "completed"
             if completes:
+                if self._result is None:  # a peer submitted it: the campaign's result
+                    self._book.set(result=completes[0].content)
                 return "completed"
             if self._book.count("decisions") >= limits.max_decisions:
                 return "max_decisions"

@@ -57,6 +57,7 @@ from chia.events import (
     write_snapshot,
 )
 from chia.exchange.client import user_client
+from chia.exchange.health import watch_exchange
 from chia.exchange.identity import agent_id, agent_uid, register_agent
 from chia.exchange.liveness import wait_for_peers
 from chia.exchange.serialization import runtime_config
@@ -148,6 +149,7 @@ async def host_agent(
             writer.close()
             raise
     say(f"policy {policy.name}")
+    unwatch = watch_exchange(factory, landmark=say, writer=writer)  # lost / back lines
     async with user_client(factory, name=f"{name}-host") as client:
         registration = await register_agent(
             client, CampaignAgent, launch.run_id, name, check_live=cause is None or launch.resume
@@ -207,6 +209,7 @@ async def host_agent(
     finally:
         if isinstance(policy, ManagedPolicy):
             await policy.close()
+        unwatch()
         writer.close()
     if agent.outcome is AgentState.FINISHED and not interrupted:
         return 0
