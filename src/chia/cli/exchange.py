@@ -1,4 +1,4 @@
-"""``chia exchange serve``: self-host Academy's HTTP exchange (loopback by default)."""
+"""``chia exchange serve``: self-host Academy's HTTP exchange or chia's push exchange."""
 
 from __future__ import annotations
 
@@ -16,6 +16,17 @@ app = typer.Typer(help="Self-host the message exchange agents meet on.", no_args
 
 @app.command()
 def serve(
+    transport: str = typer.Option(
+        "http",
+        "--transport",
+        help=(
+            "http (Academy's HTTP exchange; clients use --exchange http) or push (one "
+            "WebSocket per client, messages pushed as they arrive; --exchange push)."
+        ),
+    ),
+    max_message_bytes: int = typer.Option(
+        512 * 1024, "--max-message-bytes", min=1024, help="Largest message (push only)."
+    ),
     host: str = typer.Option("127.0.0.1", "--host", help="Address to bind (loopback default)."),
     port: int = typer.Option(0, "--port", min=0, max=65535, help="Port to bind; 0 = a free one."),
     backend: str = typer.Option(
@@ -42,7 +53,8 @@ def serve(
 ) -> None:
     """Run the exchange until Ctrl-C, SIGTERM or SIGHUP; print the URL it bound.
 
-    Clients reach it with `--exchange http --exchange-url URL`. When $CHIA_EXCHANGE_TOKEN
+    Clients reach it with `--exchange http --exchange-url URL` (with --transport push:
+    `--exchange push --exchange-url ws://...`). When $CHIA_EXCHANGE_TOKEN
     is set, every request must carry it (clients send it from the same variable); a
     non-loopback --host requires it unless --insecure. A stop signal is its normal end:
     it closes every connection, frees the port, says which signal, and exits 0.
@@ -59,18 +71,37 @@ def serve(
 
     if backend not in ("memory", "redis"):
         raise ChiaUsageError(f"unknown --backend {backend!r}: use memory or redis")
+    if transport not in ("http", "push"):
+        raise ChiaUsageError(f"unknown --transport {transport!r}: use http or push")
+    if transport == "push" and backend != "memory":
+        raise ChiaUsageError("--transport push has only --backend memory for now")
     token = os.environ.get(TOKEN_ENV) or None
     check_bind(host, token, insecure)
 
     def ready(url: str) -> None:
         console.print(f"exchange listening on {url}")
         console.print(f"  backend {backend}; token check {'on' if token else 'off'}")
-        console.print(f"  use: --exchange http --exchange-url {url}   (Ctrl-C to stop)")
+        console.print(f"  use: --exchange {transport} --exchange-url {url}   (Ctrl-C to stop)")
         if url_file is not None:
             partial = url_file.with_name(url_file.name + ".partial")
             partial.write_text(url + "\n", encoding="utf-8")
             partial.replace(url_file)
 
+    if transport == "push":
+        from chia.exchange.push.server import serve_push
+
+        signum = asyncio.run(
+            serve_push(
+                host=host,
+                port=port,
+                token=token,
+                insecure=insecure,
+                max_message_bytes=max_message_bytes,
+                on_ready=ready,
+            )
+        )
+        console.print(f"exchange stopped ({signal_name(signum)})" if signum else "exchange stopped")
+        return
     with tempfile.TemporaryDirectory(prefix="chia-exchange-") as tmp:
         config = write_config(
             Path(tmp) / "exchange.toml",

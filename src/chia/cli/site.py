@@ -9,8 +9,8 @@ import typer
 
 from chia.cli._output import console
 
-EXCHANGE_HELP = "Exchange kind: http, redis, local or hybrid (default: the profile's)."
-URL_HELP = "HTTP exchange URL, or redis://host:port/db for redis and hybrid."
+EXCHANGE_HELP = "Exchange kind: http, redis, local, hybrid or push (default: the profile's)."
+URL_HELP = "HTTP exchange URL, ws://host:port for push, or redis://host:port/db for redis/hybrid."
 
 
 class ExchangeChoice(str, Enum):
@@ -20,6 +20,7 @@ class ExchangeChoice(str, Enum):
     redis = "redis"
     local = "local"
     hybrid = "hybrid"
+    push = "push"
 
 
 class FsyncChoice(str, Enum):

@@ -10,7 +10,9 @@ Academy 1.0.0 has no public call to register a chosen uid: every transport's
 then creates the mailbox for that id. The seam used here is that one call:
 :func:`register_agent` sets a context variable for the duration of one
 ``client.register_agent`` call, and ``AgentId.new`` (wrapped once, the first time this
-module registers anything) returns the preset id while that variable is set. Outside that
+module registers anything) returns the preset id while that variable is set. A transport
+that takes a preset id itself (the push exchange's ``register_agent_as``) is called
+directly instead, with no seam. Outside a seamed
 call the wrapper is exactly Academy's ``AgentId.new``. Being a context variable, it is
 task-local: concurrent registrations in other tasks are unaffected. The registration that
 comes back is checked to carry the preset uid, so an Academy release that stops minting
@@ -81,6 +83,18 @@ def _install_seam() -> None:
     setattr(AgentId, _SEAM_FLAG, True)
 
 
+def _preset_registrar(client: ExchangeClient[Any]) -> Any:
+    """The transport's own ``register_agent_as(agent, agent_id)``, if it has one (push).
+
+    Academy's client has no public accessor for its transport; chia's resilient wrapper
+    is looked through (its ``_inner``), so the push exchange registers a preset uid as a
+    first-class call instead of through the ``AgentId.new`` seam.
+    """
+    transport = getattr(client, "_transport", None)
+    transport = getattr(transport, "_inner", transport)
+    return getattr(transport, "register_agent_as", None)
+
+
 async def register_agent(
     client: ExchangeClient[Any],
     agent_type: type[Agent],
@@ -133,12 +147,16 @@ async def register_agent(
                 f"agent {agent!r} of run {run_id!r} (uid {aid.uid}) is already live on this "
                 "exchange: another run with the same run id is active?"
             )
-    _install_seam()
-    token = _PRESET.set(aid)
-    try:
-        registration = await client.register_agent(agent_type, name=agent)
-    finally:
-        _PRESET.reset(token)
+    registrar = _preset_registrar(client)
+    if registrar is not None:
+        registration: AgentRegistration[Any] = await registrar(agent_type, aid)
+    else:
+        _install_seam()
+        token = _PRESET.set(aid)
+        try:
+            registration = await client.register_agent(agent_type, name=agent)
+        finally:
+            _PRESET.reset(token)
     if registration.agent_id.uid != aid.uid:
         raise RuntimeError(
             f"academy registered {registration.agent_id.uid} instead of the preset uid "

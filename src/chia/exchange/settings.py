@@ -12,6 +12,8 @@ Kinds:
   ``queue:<uid>``...), so runs sharing one redis-server are isolated by ``redis_db``.
 * ``hybrid``: Academy's hybrid exchange (direct TCP between peers, Redis for state and
   offline queues). Isolated by ``namespace`` (a key prefix) and ``redis_db``.
+* ``push``: chia's push exchange (``chia exchange serve --transport push``): one
+  WebSocket per client, messages pushed as they arrive (:mod:`chia.exchange.push`).
 * ``local``: in-process only. Every agent and client of a run must share the *same*
   factory object, so call :func:`open_factory` once per process and pass the factory on.
 
@@ -45,7 +47,7 @@ __all__ = [
     "open_factory",
 ]
 
-ExchangeKind = Literal["http", "redis", "local", "hybrid"]
+ExchangeKind = Literal["http", "redis", "local", "hybrid", "push"]
 
 #: Environment variable holding the shared token of a self-hosted HTTP exchange.
 TOKEN_ENV = "CHIA_EXCHANGE_TOKEN"
@@ -60,8 +62,8 @@ class ExchangeSettings(BaseModel):
 
     Attributes:
         kind: Which Academy exchange to use.
-        url: Base URL of the HTTP exchange (``kind="http"`` only), e.g. the URL printed by
-            ``chia exchange serve``.
+        url: Base URL of the HTTP exchange (``kind="http"``) or ``ws://host:port`` of the
+            push exchange (``kind="push"``), as printed by ``chia exchange serve``.
         redis_host: Redis server host (``redis`` and ``hybrid``).
         redis_port: Redis server port.
         redis_db: Redis database number; the isolation unit of the ``redis`` kind.
@@ -97,6 +99,14 @@ class ExchangeSettings(BaseModel):
             parsed = urlparse(self.url)
             if parsed.scheme not in ("http", "https") or not parsed.netloc:
                 raise ValueError(f"exchange url {self.url!r} is not an http(s) URL")
+        if self.kind == "push":
+            if not self.url:
+                raise ValueError(
+                    "the push exchange needs a url (from `chia exchange serve --transport push`)"
+                )
+            parsed = urlparse(self.url)
+            if parsed.scheme not in ("ws", "wss") or not parsed.netloc:
+                raise ValueError(f"exchange url {self.url!r} is not a ws:// URL")
         return self
 
     @classmethod
@@ -236,6 +246,11 @@ def _open_inner(settings: ExchangeSettings) -> tuple[ExchangeFactory[Any], str]:
             config=config,
         )
         return hybrid, f"hybrid over {redis_at}"
+    if settings.kind == "push":
+        from chia.exchange.push.client import PushExchangeFactory
+
+        assert settings.url is not None  # checked by the model
+        return PushExchangeFactory(settings.url, config=config), settings.url
     assert settings.url is not None  # checked by the model
     url = settings.url.rstrip("/")
     if url == HOSTED_EXCHANGE_URL:

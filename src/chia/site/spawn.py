@@ -116,6 +116,16 @@ def exchange_settings(
             return ExchangeSettings(kind="http", url=target)
         except ValueError as exc:
             raise ChiaUsageError(f"--exchange-url: {exc}") from None
+    if chosen == "push":
+        if not url:
+            raise ChiaUsageError(
+                "the push exchange needs --exchange-url ws://host:port "
+                "(start one with `chia exchange serve --transport push`)"
+            )
+        try:
+            return ExchangeSettings(kind="push", url=url)
+        except ValueError as exc:
+            raise ChiaUsageError(f"--exchange-url: {exc}") from None
     if chosen in ("redis", "hybrid"):
         if url:
             return ExchangeSettings.from_redis_url(chosen, url)
