@@ -11,6 +11,7 @@ declare -A wanted=(
   [chromium]=chromium
   [verilator]=verilator
   [dot]=graphviz
+  [tinyproxy]=tinyproxy-bin
 )
 missing=()
 for cmd in "${!wanted[@]}"; do
