@@ -1,4 +1,4 @@
-"""Real exchanges for the exchange tests: redis-server, a self-hosted HTTP exchange, local.
+"""Real exchanges for the exchange tests: redis-server, self-hosted HTTP and push, local.
 
 `exchange` is parametrized over every kind; each test gets a fresh run id, so tests never
 see each other's agents even on the shared (session) servers.
@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any
 
 import pytest
@@ -23,10 +23,11 @@ from chia.exchange import (
     register_agent,
     runtime_config,
 )
+from chia.exchange.push.process import PushServer
 from chia.exchange.server import ExchangeServer
 from chia.testing import RedisServer
 
-KINDS = ["local", "redis", "hybrid", "http"]
+KINDS = ["local", "redis", "hybrid", "http", "push"]
 
 
 class EchoAgent(Agent):
@@ -47,6 +48,13 @@ def echo_agent() -> type[EchoAgent]:
 # The session's `redis` and `http_server` fixtures come from tests/conftest.py.
 
 
+@pytest.fixture(scope="session")
+def push_server() -> Iterator[PushServer]:
+    """A real push exchange (``chia exchange serve --transport push``) for the session."""
+    with PushServer() as server:
+        yield server
+
+
 def settings_for(kind: str, redis: RedisServer, http_server: ExchangeServer) -> ExchangeSettings:
     if kind == "http":
         return http_server.settings()
@@ -60,14 +68,20 @@ def settings_for(kind: str, redis: RedisServer, http_server: ExchangeServer) -> 
 def settings(
     request: pytest.FixtureRequest, redis: RedisServer, http_server: ExchangeServer
 ) -> ExchangeSettings:
+    if request.param == "push":
+        push: PushServer = request.getfixturevalue("push_server")
+        return push.settings()
     return settings_for(request.param, redis, http_server)
 
 
-@pytest.fixture(params=["redis", "hybrid", "http"])
+@pytest.fixture(params=["redis", "hybrid", "http", "push"])
 def remote_settings(
     request: pytest.FixtureRequest, redis: RedisServer, http_server: ExchangeServer
 ) -> ExchangeSettings:
     """Settings of the exchanges that other processes can reach (not local)."""
+    if request.param == "push":
+        push: PushServer = request.getfixturevalue("push_server")
+        return push.settings()
     return settings_for(request.param, redis, http_server)
 
 
