@@ -6,7 +6,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.chia-installed
 
-.PHONY: demo test test-faults lint typecheck pytest system-deps install clean
+.PHONY: demo test test-faults test-sites lint typecheck pytest system-deps install clean
 
 demo: $(STAMP) system-deps
 	$(BIN)/chia demo
@@ -27,6 +27,11 @@ pytest: $(STAMP)
 # prints a table of what was sent, acknowledged, delivered, lost and decided twice.
 test-faults: $(STAMP) system-deps
 	$(BIN)/pytest tests/faults -p no:randomly -s
+
+# The site-realism suite: a laptop and two HPC sites (login + compute) as network
+# namespaces, tinyproxy on each login (tests/sites; needs root, skips without it).
+test-sites: $(STAMP) system-deps
+	$(BIN)/pytest tests/sites -p no:randomly
 
 install: $(STAMP)
 

@@ -1,6 +1,8 @@
-"""federated-chat across namespaces: each compute node reaches the exchange only
-through its login's tinyproxy (forwarded to mpiexec's ranks with -genv); the laptop
-bootstraps it."""
+"""federated-chat on aurora and crux, each compute node reaching the exchange by proxy only.
+
+Each compute namespace's only way out is its login's tinyproxy, handed to mpiexec's ranks
+with -genv; the laptop serves the exchange and bootstraps the run.
+"""
 
 from __future__ import annotations
 
@@ -9,10 +11,9 @@ import subprocess
 
 from chia.testing.netns import LAPTOP_ADDRESS, Topology
 from chia.testing.netprobe import probe_argv
+from chia.testing.site_realism import LaptopExchange, clean_env, write_site_profile
 from chia.testing.sites import CHIA
 from chia.testing.tinyproxy import proxy_environment, start_tinyproxy
-
-from .conftest import LaptopExchange, clean_env, write_site_profile
 
 RUN = "chat-proxied"
 SITES = {"aurora": "agent-aurora", "crux": "agent-crux"}

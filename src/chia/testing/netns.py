@@ -213,11 +213,16 @@ class Topology:
         return proc
 
     def set_link(self, a: str, b: str, *, up: bool) -> None:
-        """Bring both ends of the ``a``-``b`` veth down or up (a site losing its network)."""
+        """Bring both ends of the ``a``-``b`` veth down or up (a site losing its network).
+
+        Bringing it up restores the routes the kernel removed with it.
+        """
         link = self.link(a, b)
         for role, end in ((link.a, "a"), (link.b, "b")):
             state = "up" if up else "down"
             _ip("-n", self.name(role), "link", "set", self._veth(link, end), state)
+        if up:
+            self._route_logins()
 
     def processes_left(self) -> dict[str, list[int]]:
         """The pids still running in each namespace (empty lists when nothing is left)."""
@@ -253,10 +258,14 @@ class Topology:
                 ns = self.name(role)
                 _ip("-n", ns, "addr", "add", f"{link.address(role)}/24", "dev", dev)
                 _ip("-n", ns, "link", "set", dev, "up")
+        self._route_logins()
+
+    def _route_logins(self) -> None:
+        """Each login's host route to the laptop (the kernel drops it with a link going down)."""
         for site in self.sites:
             login = f"{site}-login"
             via = self.address("laptop", login)
-            _ip("-n", self.name(login), "route", "add", f"{LAPTOP_ADDRESS}/32", "via", via)
+            _ip("-n", self.name(login), "route", "replace", f"{LAPTOP_ADDRESS}/32", "via", via)
 
     def _on_sigterm(self, signum: int, frame: FrameType | None) -> None:
         raise KeyboardInterrupt(f"signal {signum}")

@@ -1,0 +1,95 @@
+"""The pieces of a site-realism scenario that sit on top of :mod:`chia.testing.netns`.
+
+* :func:`clean_env`: an environment with no proxy variable or exchange token of the runner.
+* :func:`serve_exchange`: ``chia exchange serve`` on the laptop, token-protected.
+* :func:`write_site_profile`: a site profile whose mpiexec drops proxies as PALS does.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from chia.exchange.settings import TOKEN_ENV
+from chia.profiles import PROXY_VARIABLES
+from chia.testing.netns import LAPTOP_ADDRESS, Topology
+from chia.testing.sites import CHIA
+
+__all__ = ["LaptopExchange", "clean_env", "serve_exchange", "write_site_profile"]
+
+
+@dataclass
+class LaptopExchange:
+    """The exchange served in the laptop namespace, and the token it demands."""
+
+    url: str
+    port: int
+    token: str
+    log: Path
+
+
+def clean_env(**extra: str) -> dict[str, str]:
+    """This process's environment without any proxy variable or exchange token, plus ``extra``.
+
+    The test runner's own proxies (if any) must not leak into a namespace: each namespace
+    gets exactly the variables its scenario gives it.
+    """
+    env = {k: v for k, v in os.environ.items() if k not in PROXY_VARIABLES and k != TOKEN_ENV}
+    env.update(extra)
+    return env
+
+
+def serve_exchange(topo: Topology, workdir: Path, timeout_s: float = 30.0) -> LaptopExchange:
+    """Start ``chia exchange serve`` in the laptop namespace on its address, with a token.
+
+    The process is tracked by ``topo`` (stopped with it).
+
+    Raises:
+        AssertionError: If it never writes its URL (the message holds its output).
+    """
+    token = secrets.token_urlsafe(24)
+    url_file = workdir / "exchange.url"
+    log = workdir / "exchange.log"
+    argv = [CHIA, "exchange", "serve", "--host", LAPTOP_ADDRESS, "--url-file", str(url_file)]
+    proc = topo.popen("laptop", *argv, log=log, env=clean_env(**{TOKEN_ENV: token}))
+    deadline = time.monotonic() + timeout_s
+    while not (url_file.exists() and url_file.read_text().strip()):
+        if proc.poll() is not None or time.monotonic() > deadline:
+            raise AssertionError(f"exchange never came up:\n{log.read_text(errors='replace')}")
+        time.sleep(0.1)
+    url = url_file.read_text().strip()
+    port = int(url.rsplit(":", 1)[1].split("/", 1)[0])
+    return LaptopExchange(url=url, port=port, token=token, log=log)
+
+
+def write_site_profile(tmp_path: Path, site: str) -> Path:
+    """A profile for ``site`` whose mpiexec, like PALS, does not pass proxies to its ranks.
+
+    Its launcher command is a wrapper that logs its argv (``<site>-mpiexec.argv``) and
+    execs the real mpiexec with every proxy variable removed from its environment: the
+    ranks get the proxy only if chia forwards it explicitly with ``-genv``, and a compute
+    namespace without the proxy has no way to the exchange at all.
+    """
+    real = Path(sys.executable).parent / "mpiexec"
+    wrapper = tmp_path / f"{site}-mpiexec"
+    unset = " ".join(f"-u {name}" for name in PROXY_VARIABLES)
+    wrapper.write_text(
+        "#!/bin/sh\n"
+        f'printf "%s\\n" "$@" > "{tmp_path}/{site}-mpiexec.argv"\n'
+        f'exec env {unset} "{real}" "$@"\n'
+    )
+    wrapper.chmod(0o755)
+    profile = {
+        "name": site,
+        "description": f"{site} in the site-realism namespaces (tests/sites)",
+        "launcher": {"kind": "mpiexec", "command": str(wrapper)},
+        "exchange": {"kind": "http", "url": None},
+    }
+    path = tmp_path / f"{site}.json"
+    path.write_text(json.dumps(profile))
+    return path
