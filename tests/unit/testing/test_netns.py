@@ -85,3 +85,33 @@ def test_the_namespaces_of_a_killed_run_are_swept(tmp_path):
     swept = sweep_stale()
     assert any(name.startswith(prefix) for name in swept)
     assert prefix not in _listed()
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
+def test_ctrl_c_or_sigterm_removes_everything(tmp_path, signum):
+    code = (
+        "import sys, time\n"
+        "from pathlib import Path\n"
+        "from chia.testing.netns import Topology\n"
+        "with Topology(sites=('aurora',)) as t:\n"
+        "    t.popen('aurora-compute', 'sleep', '600', log=Path(sys.argv[1]))\n"
+        "    print(t.prefix, flush=True)\n"
+        "    time.sleep(600)\n"
+    )
+    proc = subprocess.Popen(
+        [sys.executable, "-c", code, str(tmp_path / "s.log")],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+    try:
+        assert proc.stdout is not None
+        prefix = proc.stdout.readline().strip()
+        assert prefix in _listed()
+        proc.send_signal(signum)
+        proc.wait(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert prefix not in _listed()
