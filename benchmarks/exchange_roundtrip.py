@@ -3,8 +3,10 @@
 Usage: python benchmarks/exchange_roundtrip.py [--n 1000] [--inflight 100] [--per-worker 20]
        [--rounds 10] [--only local,redis,...]
 
-``--only`` names exchanges (local, hybrid, redis, http, http+redis, aiohttp); a floor runs
-with its exchange (raw request/reply with redis, raw GET with aiohttp).
+``--only`` names exchanges (local, hybrid, redis, http, http+redis, push, aiohttp); a floor
+runs with its exchange (raw request/reply with redis, raw GET with aiohttp, the WebSocket
+echo with push). The push rows end with the push targets (``PUSH_TARGETS``): p50 within 2x
+of the WebSocket echo floor and at least 5x faster than Academy's HTTP exchange.
 
 Every measured path is one ``async def measure_<path>(env, opts)`` registered in ``PATHS``;
 it starts what it needs on the shared services in ``env`` (a real redis-server and
@@ -55,6 +57,7 @@ from chia.exchange import (
     runtime_config,
     user_client,
 )
+from chia.exchange.push.process import PushServer
 from chia.names import random_id
 from chia.site.host import settle_heap
 from chia.testing import RedisServer, http_exchange, redis_server
@@ -65,6 +68,9 @@ from chia.testing import RedisServer, http_exchange, redis_server
 TARGET = 0.10
 #: How often the benchmarked campaign agent's inbox is emptied (a stand-in for its turns).
 DRAIN_EVERY_S = 0.005
+#: Push targets: p50 at most this many times the WebSocket echo floor, and Academy's HTTP
+#: exchange at least this many times slower than push (issue 13).
+PUSH_TARGETS = (2.0, 5.0)
 
 
 @dataclass(frozen=True)
@@ -80,6 +86,7 @@ class Env:
     redis: RedisServer
     http_memory_url: str
     http_redis_url: str
+    push_url: str
 
 
 @dataclass(frozen=True)
@@ -160,6 +167,8 @@ def settings_for(kind: str, env: Env) -> ExchangeSettings:
         return ExchangeSettings(kind="http", url=env.http_memory_url)
     if kind == "http+redis":
         return ExchangeSettings(kind="http", url=env.http_redis_url)
+    if kind == "push":
+        return ExchangeSettings(kind="push", url=env.push_url)
     if kind in ("redis", "hybrid"):
         interface = {"hybrid_interface": "lo"} if kind == "hybrid" else {}
         return ExchangeSettings(kind=kind, redis_port=env.redis.port, redis_db=1, **interface)
@@ -251,6 +260,53 @@ async def measure_raw_aiohttp(env: Env, opts: Options) -> Row:
         try:
             return await _measure(call, opts, "raw GET", "aiohttp")
         finally:
+            await runner.cleanup()
+
+
+async def measure_raw_websocket(env: Env, opts: Options) -> Row:
+    """Floor: raw aiohttp WebSocket echo, client and server in this process, one socket.
+
+    Calls in flight share the socket; each waits for its own echo (matched by id), as
+    the push transport matches replies.
+    """
+    import aiohttp
+    from aiohttp import web
+
+    async def echo(request: web.Request) -> web.WebSocketResponse:
+        ws = web.WebSocketResponse()
+        await ws.prepare(request)
+        async for message in ws:
+            await ws.send_str(message.data)
+        return ws
+
+    app = web.Application()
+    app.router.add_get("/", echo)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", 0).start()
+    port = runner.addresses[0][1]
+    waiting: dict[str, asyncio.Future[None]] = {}
+    async with (
+        aiohttp.ClientSession() as session,
+        session.ws_connect(f"http://127.0.0.1:{port}/") as ws,
+    ):
+
+        async def read() -> None:
+            async for message in ws:
+                waiting.pop(message.data).set_result(None)
+
+        reader = asyncio.create_task(read())
+
+        async def call() -> None:
+            key = uuid.uuid4().hex
+            waiting[key] = asyncio.get_running_loop().create_future()
+            await ws.send_str(key)
+            await waiting[key]
+
+        try:
+            return await _measure(call, opts, "raw WS echo", "websocket")
+        finally:
+            reader.cancel()
             await runner.cleanup()
 
 
@@ -408,9 +464,11 @@ def _pair(kind: str) -> Measure:
 #: Every measured path as (exchange, measure), in table order.
 PATHS: list[tuple[str, Measure]] = [
     *((kind, _academy(kind)) for kind in ("local", "hybrid", "redis", "http", "http+redis")),
-    *((kind, _pair(kind)) for kind in ("local", "redis", "http")),
+    ("push", _academy("push")),
+    *((kind, _pair(kind)) for kind in ("local", "redis", "http", "push")),
     ("redis", _one(measure_raw_redis)),
     ("aiohttp", _one(measure_raw_aiohttp)),
+    ("push", _one(measure_raw_websocket)),
 ]
 EXCHANGES = sorted({exchange for exchange, _ in PATHS})
 
@@ -439,6 +497,28 @@ def print_table(rows: list[Row], opts: Options) -> None:
                 f"time per msg at {opts.inflight} in flight {rate:+6.1%}  "
                 f"({verdict}: <= {TARGET:.0%})"
             )
+
+
+def print_push_verdict(rows: list[Row]) -> None:
+    """The push targets, when push, its floor and Academy's HTTP exchange were measured."""
+    p50 = {(row.path, row.exchange): row.p50_ms for row in rows}
+    push = p50.get(("academy action", "push"))
+    floor = p50.get(("raw WS echo", "websocket"))
+    if push is None or floor is None:
+        return
+    most_floor, least_http = PUSH_TARGETS
+    verdict = "ok" if push <= most_floor * floor else "OVER TARGET"
+    print(
+        f"\npush: academy action p50 {push:.2f} ms = {push / floor:.1f}x the WebSocket echo "
+        f"floor ({floor:.2f} ms; {verdict}: <= {most_floor:.0f}x)"
+    )
+    http = p50.get(("academy action", "http"))
+    if http is not None:
+        verdict = "ok" if http >= least_http * push else "UNDER TARGET"
+        print(
+            f"push: Academy's HTTP exchange p50 {http:.2f} ms = {http / push:.1f}x push "
+            f"({verdict}: >= {least_http:.0f}x)"
+        )
 
 
 async def run_all(env: Env, opts: Options, only: set[str]) -> list[Row]:
@@ -478,10 +558,17 @@ def main() -> None:
         redis_server() as redis,
         http_exchange() as http_memory,
         http_exchange(backend="redis", redis_url=redis.url(3)) as http_redis,
+        PushServer() as push,
     ):
-        env = Env(redis=redis, http_memory_url=http_memory.url, http_redis_url=http_redis.url)
+        env = Env(
+            redis=redis,
+            http_memory_url=http_memory.url,
+            http_redis_url=http_redis.url,
+            push_url=push.url,
+        )
         rows = asyncio.run(run_all(env, opts, only))
     print_table(rows, opts)
+    print_push_verdict(rows)
 
 
 if __name__ == "__main__":

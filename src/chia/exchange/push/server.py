@@ -50,7 +50,6 @@ _STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 #: Frames up to this many times the message limit get a clean ``too_large`` answer;
 #: larger ones are cut off by aiohttp (close code 1009) before they are buffered whole.
 _HARD_CAP_FACTOR = 4
-_STORE_KEY = "chia_push_store"
 
 
 class _Connection:
@@ -227,7 +226,6 @@ def create_app(
         return ws
 
     app = web.Application()
-    app[_STORE_KEY] = store
     app.router.add_get(PATH, handle)
     return app
 
