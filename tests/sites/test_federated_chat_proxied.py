@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import json
 import subprocess
+import time
+from pathlib import Path
 
 from chia.testing.netns import LAPTOP_ADDRESS, Topology
 from chia.testing.netprobe import probe_argv
-from chia.testing.site_realism import LaptopExchange, clean_env, write_site_profile
+from chia.testing.site_realism import LaptopExchange, Phases, clean_env, write_site_profile
 from chia.testing.sites import CHIA
 from chia.testing.tinyproxy import proxy_environment, start_tinyproxy
 
@@ -25,8 +27,21 @@ def _probe(topo: Topology, role: str, *args: str | int) -> dict[str, object]:
     return result
 
 
-def test_federated_chat_through_login_proxies(topo, laptop_exchange: LaptopExchange, tmp_path):
+def _wait_for_line(
+    log: Path, text: str, proc: subprocess.Popen[bytes], timeout_s: float = 90
+) -> None:
+    deadline = time.monotonic() + timeout_s
+    while text not in log.read_text(errors="replace"):
+        if proc.poll() is not None or time.monotonic() > deadline:
+            raise AssertionError(f"never saw {text!r} in {log.name}:\n{log.read_text()}")
+        time.sleep(0.1)
+
+
+def test_federated_chat_through_login_proxies(
+    topo: Topology, laptop_exchange: LaptopExchange, phases: Phases, tmp_path: Path
+) -> None:
     exchange = laptop_exchange
+    phases.mark("exchange up")
     runs = tmp_path / "runs"
     common = ["--runs-dir", str(runs), "--launcher", "mpiexec"]
     common += ["--campaign", "federated-chat", "--run-id", RUN, "--no-bootstrap"]
@@ -58,6 +73,10 @@ def test_federated_chat_through_login_proxies(topo, laptop_exchange: LaptopExcha
         argv += ["--agents", agent]
         sites[site] = topo.popen(compute, *argv, log=tmp_path / f"{site}.out", env=env)
 
+    phases.mark("proxies up, routes proved, sites started")
+    for site in SITES:  # ready: registered through the proxy, waiting for its peer
+        _wait_for_line(tmp_path / f"{site}.out", "waiting for peers", sites[site])
+    phases.mark("sites ready")
     kickoff = topo.run(
         "laptop",
         CHIA,
@@ -92,6 +111,7 @@ def test_federated_chat_through_login_proxies(topo, laptop_exchange: LaptopExcha
         assert ["HTTP_PROXY", proxies[site].url] in genv, mpiexec_argv
         assert ["http_proxy", proxies[site].url] in genv, mpiexec_argv
 
+    phases.mark("bootstrap to completion")
     for site, agent in SITES.items():
         status = json.loads((runs / RUN / site / "status" / f"{agent}.json").read_text())
         assert status["state"] == "finished", status

@@ -3,6 +3,7 @@
 * :func:`clean_env`: an environment with no proxy variable or exchange token of the runner.
 * :func:`serve_exchange`: ``chia exchange serve`` on the laptop, token-protected.
 * :func:`write_site_profile`: a site profile whose mpiexec drops proxies as PALS does.
+* :class:`Phases`: the wall time of each phase of a scenario, for its summary.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import os
 import secrets
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from chia.exchange.settings import TOKEN_ENV
@@ -20,7 +21,7 @@ from chia.profiles import PROXY_VARIABLES
 from chia.testing.netns import LAPTOP_ADDRESS, Topology
 from chia.testing.sites import CHIA
 
-__all__ = ["LaptopExchange", "clean_env", "serve_exchange", "write_site_profile"]
+__all__ = ["LaptopExchange", "Phases", "clean_env", "serve_exchange", "write_site_profile"]
 
 
 @dataclass
@@ -93,3 +94,26 @@ def write_site_profile(tmp_path: Path, site: str) -> Path:
     path = tmp_path / f"{site}.json"
     path.write_text(json.dumps(profile))
     return path
+
+
+@dataclass
+class Phases:
+    """Wall time of a scenario's phases, each from the end of the one before.
+
+    Args:
+        scenario: Names the rows of the summary.
+    """
+
+    scenario: str
+    started: float = field(default_factory=time.monotonic)
+    durations: list[tuple[str, float]] = field(default_factory=list)
+
+    def mark(self, phase: str) -> None:
+        """End ``phase`` now (it began when the previous one ended)."""
+        now = time.monotonic()
+        self.durations.append((phase, now - self.started))
+        self.started = now
+
+    def rows(self) -> list[str]:
+        """One Markdown table row per phase: scenario, phase, seconds."""
+        return [f"| {self.scenario} | {name} | {secs:.1f} |" for name, secs in self.durations]
