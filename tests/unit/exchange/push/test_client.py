@@ -86,3 +86,36 @@ async def test_a_message_sent_while_the_agent_is_down_reaches_it_after_it_re_reg
         again = await register_agent(client, echo_agent, run_id, "crux", check_live=False)
         async with runtime(again):
             assert await asyncio.wait_for(late, 10) == "sent while down"
+
+
+async def test_an_agent_answers_again_after_the_server_restarts(echo_agent: Any) -> None:
+    """A memory server loses its mailboxes on restart; clients re-create their own."""
+    from chia.exchange import ping_agent
+    from chia.testing import free_port
+
+    port = free_port()
+    run_id = f"t-{uuid.uuid4().hex[:8]}"
+    first = PushServer(port=port)
+    first.start()
+    try:
+        factory = open_factory(first.settings())
+        async with user_client(factory) as client:
+            registration = await register_agent(client, echo_agent, run_id, "crux")
+            runtime = Runtime(
+                echo_agent(),
+                exchange_factory=factory,
+                registration=registration,
+                config=runtime_config(),
+            )
+            async with runtime:
+                assert await ping_agent(client, registration.agent_id, timeout_s=5) is not None
+                first.stop()
+                with PushServer(port=port):
+                    answered = None
+                    for _ in range(40):
+                        answered = await ping_agent(client, registration.agent_id, timeout_s=0.5)
+                        if answered is not None:
+                            break
+                    assert answered is not None, "the agent never answered after the restart"
+    finally:
+        first.stop()
