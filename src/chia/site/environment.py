@@ -29,7 +29,8 @@ def rank_environment(
 
     The profile's ``unset_env`` is removed (proxies are kept when the exchange needs the
     internet: stripping them is what broke HTTP exchanges on Aurora), its ``env`` set,
-    ``path_entries`` prepended to ``PATH`` and ``no_proxy`` merged.
+    ``path_entries`` prepended to ``PATH`` and ``no_proxy`` merged (with the hosts already
+    in ``no_proxy`` or ``NO_PROXY``; both are set to the result).
     """
     env = dict(os.environ if base is None else base)
     keep_proxies = exchange_needs_internet(settings)
@@ -40,7 +41,9 @@ def rank_environment(
     if profile.path_entries:
         env["PATH"] = os.pathsep.join([*profile.path_entries, env.get("PATH", "")])
     if profile.no_proxy:
-        current = [h for h in env.get("no_proxy", "").split(",") if h]
+        # Both spellings count: a site that sets only NO_PROXY must not lose its hosts.
+        names = (env.get("no_proxy", ""), env.get("NO_PROXY", ""))
+        current = [h.strip() for value in names for h in value.split(",") if h.strip()]
         merged = ",".join(dict.fromkeys([*current, *profile.no_proxy]))
         env["no_proxy"] = env["NO_PROXY"] = merged
     return env

@@ -42,3 +42,11 @@ def test_internet_exchange_keeps_and_forwards_proxies():
         "no_proxy": "localhost,127.0.0.1,.alcf.anl.gov",
         "NO_PROXY": "localhost,127.0.0.1,.alcf.anl.gov",
     }
+
+
+def test_no_proxy_merge_keeps_hosts_of_either_spelling():
+    """A site that sets only NO_PROXY (uppercase) keeps its hosts after the merge."""
+    base = {"PATH": "/usr/bin", "NO_PROXY": ".site.example, 10.0.0.1", "no_proxy": "localhost"}
+    env = rank_environment(PROFILE, HOSTED, base)
+    merged = "localhost,.site.example,10.0.0.1,127.0.0.1,.alcf.anl.gov"
+    assert env["no_proxy"] == env["NO_PROXY"] == merged
