@@ -40,7 +40,7 @@ def _running_pid(path, besides, timeout=60.0):
     raise AssertionError(f"no new running incarnation in {path}: {_status(path)}")
 
 
-def test_gave_up_after_the_budget_is_exit_1_naming_the_agent(sites, http_server, tmp_path):
+def test_gave_up_after_the_budget_is_exit_1_naming_the_agent(sites, exchange, tmp_path):
     campaign = write_campaign_dir(
         tmp_path,
         "long-counter",
@@ -51,7 +51,7 @@ def test_gave_up_after_the_budget_is_exit_1_naming_the_agent(sites, http_server,
         limits={"max_decisions": 100000, "idle_timeout_s": 4, "delivery_deadline_s": 12},
     )
     common = ["--system", "local", "--campaign", str(campaign), "--run-id", "budget-1"]
-    common += ["--exchange", "http", "--exchange-url", http_server.url]
+    common += exchange.args
     crux = sites.start(
         *common, "--site", "crux", "--agents", "agent-crux", "--max-restarts", "1", name="crux"
     )
