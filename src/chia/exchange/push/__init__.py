@@ -7,7 +7,8 @@ Public API:
   ``register_agent_as`` for a preset uid), ``PushExchangeError``.
 * :func:`~chia.exchange.push.server.serve_push` (``chia exchange serve --transport push``)
   and :class:`~chia.exchange.push.process.PushServer` (the same in a managed child).
-* :mod:`~chia.exchange.push.protocol`: the frames (``PROTOCOL_VERSION``, ``PATH``...).
+* :mod:`~chia.exchange.push.protocol`: the frames (``PROTOCOL_VERSION``, ``PATH``...);
+  :mod:`~chia.exchange.push.connection` (private): one client socket.
 
 See docs/exchanges.md. Importing this package imports neither aiohttp nor Academy.
 """

@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import uuid
 from collections.abc import AsyncGenerator
 from typing import TYPE_CHECKING, Any, Generic, Literal
@@ -45,10 +44,10 @@ from academy.stats import AgentStats
 from pydantic import BaseModel, Field, TypeAdapter, ValidationError
 
 from chia.errors import ChiaError
+from chia.exchange.push.connection import TERMINATED, ServerError, Socket
 from chia.exchange.push.protocol import PATH, PROTOCOL_VERSION, ErrorCode
 
 if TYPE_CHECKING:
-    import aiohttp
     from academy.agent import Agent, AgentT
     from academy.exchange.client_config import ExchangeClientConfig
 else:
@@ -56,7 +55,6 @@ else:
 
 __all__ = ["PushAgentRegistration", "PushExchangeError", "PushExchangeFactory", "PushTransport"]
 
-_TERMINATED = object()
 #: Academy's ``Message.get_body`` builds a new ``TypeAdapter(Body)`` for every message it
 #: decodes (~0.3 ms each here, most of a round trip); the push transport decodes bodies
 #: with this one instead, so ``get_body`` finds them decoded.
@@ -77,81 +75,6 @@ class PushAgentRegistration(BaseModel, Generic[AgentT]):
     exchange_type: Literal["push"] = Field("push", repr=False)
 
 
-class _ServerError(Exception):
-    def __init__(self, code: str, message: str) -> None:
-        super().__init__(message)
-        self.code = code
-
-
-class _Socket:
-    """One open WebSocket: request/reply matching, and the pushed messages' buffer."""
-
-    def __init__(self, session: aiohttp.ClientSession, ws: aiohttp.ClientWebSocketResponse):
-        self.session = session
-        self.ws = ws
-        self.limit = 0
-        self.deliveries: asyncio.Queue[Any] = asyncio.Queue()
-        self._replies: dict[int, asyncio.Future[dict[str, Any]]] = {}
-        self._next_id = 1
-        self._reader = asyncio.create_task(self._read())
-
-    @property
-    def alive(self) -> bool:
-        return not self.ws.closed and not self._reader.done()
-
-    async def _read(self) -> None:
-        import aiohttp
-
-        error: Exception = ConnectionError("the push exchange closed the connection")
-        try:
-            async for frame in self.ws:
-                if frame.type != aiohttp.WSMsgType.TEXT:
-                    continue
-                data = json.loads(frame.data)
-                op = data.get("op")
-                if op == "deliver":
-                    self.deliveries.put_nowait((data["seq"], data["msg"]))
-                elif op in ("reply", "welcome", "error"):
-                    waiter = self._replies.pop(data.get("id") or 0, None)
-                    if waiter is not None and not waiter.done():
-                        waiter.set_result(data)
-                elif op == "terminated":
-                    self.deliveries.put_nowait(_TERMINATED)
-            if self.ws.close_code not in (None, 1000):
-                error = ConnectionError(
-                    f"the push exchange closed the connection (code {self.ws.close_code})"
-                )
-        except Exception as exc:  # a broken socket: every waiter learns of it
-            error = ConnectionError(f"push exchange connection lost: {exc}")
-        for waiter in self._replies.values():
-            if not waiter.done():
-                waiter.set_exception(error)
-        self._replies.clear()
-        self.deliveries.put_nowait(error)
-
-    async def request(self, op: str, **fields: Any) -> dict[str, Any]:
-        """Send one request frame and wait for its reply (errors raise ``_ServerError``)."""
-        if not self.alive:
-            raise ConnectionError("push exchange connection lost")
-        request_id = 0 if op == "hello" else self._next_id
-        self._next_id += op != "hello"
-        waiter: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
-        self._replies[request_id] = waiter
-        await self.ws.send_str(json.dumps({"op": op, "id": request_id, **fields}))
-        data = await waiter
-        if data["op"] == "error":
-            raise _ServerError(data.get("code", "?"), data.get("message", ""))
-        return data
-
-    async def close(self) -> None:
-        with contextlib.suppress(Exception):
-            await self.ws.close()
-        self._reader.cancel()
-        with contextlib.suppress(BaseException):
-            await self._reader
-        await self.session.close()
-
-
 class PushTransport(ExchangeTransportMixin):
     """An Academy ``ExchangeTransport`` bound to one mailbox of a push exchange.
 
@@ -169,7 +92,7 @@ class PushTransport(ExchangeTransportMixin):
         self._role = "agent" if isinstance(mailbox_id, AgentId) else "user"
         self._ensure = self._role == "user"  # users' mailboxes are made on connect
         self._created = created
-        self._socket: _Socket | None = None
+        self._socket: Socket | None = None
         self._lock = asyncio.Lock()
         self._closed = False
 
@@ -178,7 +101,7 @@ class PushTransport(ExchangeTransportMixin):
         """ID of the mailbox this transport is bound to."""
         return self._mailbox_id
 
-    async def _connected(self) -> _Socket:
+    async def _connected(self) -> Socket:
         sock = self._socket
         if sock is not None and sock.alive:
             return sock
@@ -200,7 +123,7 @@ class PushTransport(ExchangeTransportMixin):
         sock = await self._connected()
         try:
             return await sock.request(op, **fields)
-        except _ServerError as exc:
+        except ServerError as exc:
             raise _translate(exc, subject or self._mailbox_id) from None
 
     async def close(self) -> None:
@@ -238,7 +161,7 @@ class PushTransport(ExchangeTransportMixin):
                 item = await asyncio.wait_for(sock.deliveries.get(), timeout)
             except asyncio.TimeoutError:
                 raise TimeoutError(f"no message for {self._mailbox_id} in {timeout} s") from None
-            if item is _TERMINATED:
+            if item is TERMINATED:
                 raise MailboxTerminatedError(self._mailbox_id)
             if isinstance(item, Exception):
                 raise item
@@ -339,7 +262,7 @@ def _decoded(text: str) -> Message[Any]:
     return message
 
 
-def _translate(exc: _ServerError, subject: EntityId) -> Exception:
+def _translate(exc: ServerError, subject: EntityId) -> Exception:
     if exc.code == ErrorCode.UNKNOWN_MAILBOX:
         return BadEntityIdError(subject)
     if exc.code == ErrorCode.TERMINATED:
@@ -386,7 +309,7 @@ class PushExchangeFactory(ExchangeFactory[PushTransport]):
             return transport
         return PushTransport(mailbox_id, self)
 
-    async def _open_socket(self, mailbox: EntityId, role: str, ensure: bool) -> _Socket:
+    async def _open_socket(self, mailbox: EntityId, role: str, ensure: bool) -> Socket:
         import aiohttp
 
         from chia.exchange.settings import http_headers
@@ -410,14 +333,14 @@ class PushExchangeFactory(ExchangeFactory[PushTransport]):
                 raise PushExchangeError(
                     f"{self.url} is not a push exchange (HTTP {exc.status} on {PATH})"
                 ) from None
-            sock = _Socket(session, ws)
+            sock = Socket(session, ws)
             fields = {"v": PROTOCOL_VERSION, "mailbox": str(mailbox.uid), "role": role}
             fields |= {"name": mailbox.name, "ensure": ensure}
             try:
                 welcome = await asyncio.wait_for(
                     sock.request("hello", **fields), self.connect_timeout_s
                 )
-            except _ServerError as exc:
+            except ServerError as exc:
                 await sock.close()
                 raise PushExchangeError(f"the push exchange at {self.url}: {exc}") from None
             sock.limit = int(welcome["max_message_bytes"])
