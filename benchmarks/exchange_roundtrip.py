@@ -281,33 +281,35 @@ async def measure_raw_websocket(env: Env, opts: Options) -> Row:
 
     app = web.Application()
     app.router.add_get("/", echo)
-    runner = web.AppRunner(app)
+    runner = web.AppRunner(app, shutdown_timeout=0.5)
     await runner.setup()
     await web.TCPSite(runner, "127.0.0.1", 0).start()
     port = runner.addresses[0][1]
     waiting: dict[str, asyncio.Future[None]] = {}
-    async with (
-        aiohttp.ClientSession() as session,
-        session.ws_connect(f"http://127.0.0.1:{port}/") as ws,
-    ):
+    try:
+        async with (
+            aiohttp.ClientSession() as session,
+            session.ws_connect(f"http://127.0.0.1:{port}/") as ws,
+        ):
 
-        async def read() -> None:
-            async for message in ws:
-                waiting.pop(message.data).set_result(None)
+            async def read() -> None:
+                async for message in ws:
+                    waiting.pop(message.data).set_result(None)
 
-        reader = asyncio.create_task(read())
+            reader = asyncio.create_task(read())
 
-        async def call() -> None:
-            key = uuid.uuid4().hex
-            waiting[key] = asyncio.get_running_loop().create_future()
-            await ws.send_str(key)
-            await waiting[key]
+            async def call() -> None:
+                key = uuid.uuid4().hex
+                waiting[key] = asyncio.get_running_loop().create_future()
+                await ws.send_str(key)
+                await waiting[key]
 
-        try:
-            return await _measure(call, opts, "raw WS echo", "websocket")
-        finally:
-            reader.cancel()
-            await runner.cleanup()
+            try:
+                return await _measure(call, opts, "raw WS echo", "websocket")
+            finally:
+                reader.cancel()
+    finally:
+        await runner.cleanup()  # after the client closed its socket: no handler to wait for
 
 
 @contextlib.asynccontextmanager
