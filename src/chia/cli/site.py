@@ -28,6 +28,7 @@ class FsyncChoice(str, Enum):
 
     batch = "batch"
     message = "message"
+    none = "none"
 
 
 class LauncherChoice(str, Enum):
@@ -105,7 +106,9 @@ def spawn_site(
         FsyncChoice.batch,
         "--fsync",
         help="Fsync each receive event before acknowledging its message: batch (one "
-        "fsync shared by the messages of a few ms) or message (one each).",
+        "fsync shared by the messages that arrived together), message (one each), or none "
+        "(acknowledged once written: survives a killed process, not a lost machine; for a "
+        "run dir on tmpfs).",
     ),
     replay: Path | None = typer.Option(
         None,
