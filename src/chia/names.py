@@ -1,4 +1,4 @@
-"""The one rule for run ids, site names and agent names (DESIGN.md section 4), and ids."""
+"""The one rule for run ids, site names and agent names, and ids."""
 
 from __future__ import annotations
 

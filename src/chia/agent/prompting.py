@@ -1,6 +1,6 @@
 """What the model reads each turn: the system prompt and a compact JSON state.
 
-The state is real JSON in a user message (DESIGN.md, failure mode 8: the model was once
+The state is real JSON in a user message (the model was once
 sent a Python ``repr`` of the message list): the task, the agent's mission, the round,
 its allowed peers and their status, recent messages, its sends that failed since the last
 turn, recent tool results and its own recent actions. Long texts are clipped so a long

@@ -2,7 +2,7 @@
 
 An :class:`ExchangeSettings` is plain data (it may be written to ``launch.json``): it never
 holds a secret. The shared token of a self-hosted HTTP exchange and a Redis password are
-read from the environment when :func:`open_factory` runs (DESIGN.md section 4, Secrets).
+read from the environment when :func:`open_factory` runs.
 
 Kinds:
 

@@ -1,7 +1,7 @@
 """Reasoning models reject sampling knobs: detect them so those knobs are never sent.
 
 OpenAI's gpt-5 family and the o1/o3/o4 series answer HTTP 400 to any non-default
-``temperature`` (DESIGN.md, failure mode 9). Gateways spell them differently (Argo:
+``temperature``. Gateways spell them differently (Argo:
 ``gpt5mini``, ``gpto3mini``; OpenRouter: ``openai/gpt-5-mini``), so detection looks at
 the last path segment and accepts those spellings too.
 """
