@@ -6,45 +6,75 @@ schema error names the file and the dotted key that is wrong or unknown.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, TypeVar
 
-import json5
 from pydantic import BaseModel, ValidationError
 
 from chia.errors import ChiaUsageError
+from chia.jsonc import parse_jsonc, position
 from chia.names import is_valid_name
 
-__all__ = ["describe_validation_error", "load_jsonc", "parse_model", "resolve_config"]
+__all__ = [
+    "MAX_CONFIG_BYTES",
+    "describe_validation_error",
+    "load_jsonc",
+    "parse_model",
+    "read_config_text",
+    "resolve_config",
+]
 
 M = TypeVar("M", bound=BaseModel)
 
-_JSON5_POSITION = re.compile(r"^<string>:(?P<line>\d+) (?P<msg>.*?)(?: at column (?P<col>\d+))?$")
+MAX_CONFIG_BYTES = 10 * 1024 * 1024
+"""Largest campaign, profile or cluster file read (10 MiB); larger ones are refused."""
 
 
-def load_jsonc(path: Path) -> Any:
-    """Parse a JSON or JSONC (comments, trailing commas) file.
+def read_config_text(path: Path, limit: int = MAX_CONFIG_BYTES) -> str:
+    """Read a config file as UTF-8 text, refusing what no config file can be.
 
     Raises:
-        ChiaUsageError: If the file is missing or is not valid JSONC; the message carries
-            ``file:line:column``. Duplicate keys are errors, not silently overwritten.
+        ChiaUsageError: If the file is missing, unreadable, a directory, larger than
+            ``limit`` bytes, binary (holds a NUL byte) or not UTF-8; the message names the
+            file, and the line and column of a bad byte.
     """
     try:
-        text = path.read_text(encoding="utf-8")
+        size = path.stat().st_size
+        if path.is_dir():
+            raise ChiaUsageError(f"{path}: is a directory, not a file")
+        if size > limit:
+            raise ChiaUsageError(
+                f"{path}: {size / 2**20:.1f} MiB is larger than the {limit / 2**20:g} MiB "
+                "limit for a config file"
+            )
+        data = path.read_bytes()
     except FileNotFoundError:
         raise ChiaUsageError(f"{path}: no such file") from None
     except OSError as exc:
         raise ChiaUsageError(f"{path}: cannot read: {exc.strerror}") from None
+    if b"\0" in data:
+        line, column = position(data.decode("latin-1"), data.index(b"\0"))
+        raise ChiaUsageError(f"{path}:{line}:{column}: a binary file, not a text config file")
     try:
-        return json5.loads(text, allow_duplicate_keys=False)
-    except ValueError as exc:
-        match = _JSON5_POSITION.match(str(exc))
-        if match:
-            where = f"{path}:{match['line']}" + (f":{match['col']}" if match["col"] else "")
-            raise ChiaUsageError(f"{where}: JSON syntax error: {match['msg']}") from None
-        raise ChiaUsageError(f"{path}: JSON syntax error: {exc}") from None
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line, column = position(data.decode("latin-1"), exc.start)
+        raise ChiaUsageError(
+            f"{path}:{line}:{column}: not UTF-8 text (byte 0x{data[exc.start]:02x}); "
+            "save the file as UTF-8"
+        ) from None
+
+
+def load_jsonc(path: Path) -> Any:
+    """Parse a JSON, JSONC (comments, trailing commas) or JSON5 file.
+
+    Raises:
+        ChiaUsageError: If the file cannot be read as text (see :func:`read_config_text`)
+            or is not valid JSONC; the message carries ``file:line:column``. Duplicate
+            keys are errors, not silently overwritten.
+    """
+    return parse_jsonc(read_config_text(path), str(path))
 
 
 def resolve_config(ref: str | Path, packaged: Mapping[str, Path], what: str) -> Path:

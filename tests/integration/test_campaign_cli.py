@@ -6,6 +6,8 @@ import json
 
 import pytest
 
+from chia.config_files import load_jsonc
+
 
 def test_packaged_campaign_validates(chia, federated_chat_dir):
     result = chia("campaign", "validate", str(federated_chat_dir))
@@ -22,9 +24,7 @@ def test_plan_prints_sites_and_commands(chia):
 
 
 def _campaign_with(tmp_path, federated_chat_dir, mutate):
-    data = json.loads(
-        json.dumps(__import__("json5").loads((federated_chat_dir / "campaign.jsonc").read_text()))
-    )
+    data = load_jsonc(federated_chat_dir / "campaign.jsonc")
     mutate(data)
     directory = tmp_path / "c"
     directory.mkdir()

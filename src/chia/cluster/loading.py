@@ -12,6 +12,7 @@ import yaml
 from pydantic import ValidationError
 
 from chia.cluster.config import ClusterConfig
+from chia.config_files import read_config_text
 from chia.errors import ChiaUsageError
 
 __all__ = ["cluster_schema", "expand_env", "key_lines", "load_cluster", "parse_cluster"]
@@ -120,6 +121,8 @@ def parse_cluster(
     try:
         data = yaml.safe_load(text)
         lines = key_lines(text)
+    except RecursionError:
+        raise ChiaUsageError(f"{source}: YAML nested too deeply") from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"{source}:{mark.line + 1}" if mark is not None else source
@@ -140,13 +143,7 @@ def load_cluster(path: Path, env: Mapping[str, str] | None = None) -> ClusterCon
     Raises:
         ChiaUsageError: If the file is missing or invalid (see :func:`parse_cluster`).
     """
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ChiaUsageError(f"{path}: no such file") from None
-    except OSError as exc:
-        raise ChiaUsageError(f"{path}: cannot read: {exc.strerror}") from None
-    return parse_cluster(text, str(path), env)
+    return parse_cluster(read_config_text(path), str(path), env)
 
 
 def cluster_schema() -> dict[str, Any]:

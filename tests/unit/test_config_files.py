@@ -1,0 +1,48 @@
+from __future__ import annotations
+
+import pytest
+
+from chia.config_files import load_jsonc, read_config_text
+from chia.errors import ChiaUsageError
+
+
+def test_utf8_text_is_read(tmp_path):
+    path = tmp_path / "c.jsonc"
+    path.write_text('{"greeting": "grüß dich"}', encoding="utf-8")
+    assert load_jsonc(path) == {"greeting": "grüß dich"}
+
+
+def test_a_file_that_is_not_utf8_names_line_column_and_byte(tmp_path):
+    path = tmp_path / "latin1.jsonc"
+    path.write_bytes('{\n  "name": "gr\xfc\xdf"\n}'.encode("latin-1"))
+    with pytest.raises(ChiaUsageError, match=rf"^{path}:2:14: not UTF-8 text \(byte 0xfc\)"):
+        read_config_text(path)
+
+
+def test_a_binary_file_is_refused(tmp_path):
+    path = tmp_path / "blob.jsonc"
+    path.write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00")
+    with pytest.raises(ChiaUsageError, match="a binary file, not a text config file"):
+        read_config_text(path)
+
+
+def test_a_file_over_the_limit_is_refused_naming_the_limit(tmp_path):
+    path = tmp_path / "big.jsonc"
+    path.write_bytes(b" " * 2048)
+    with pytest.raises(ChiaUsageError, match=r"larger than the 0.00\d+ MiB limit"):
+        read_config_text(path, limit=1024)
+    assert read_config_text(path, limit=4096).isspace()
+
+
+def test_missing_file_and_directory(tmp_path):
+    with pytest.raises(ChiaUsageError, match="no such file"):
+        read_config_text(tmp_path / "nope")
+    with pytest.raises(ChiaUsageError, match="is a directory"):
+        read_config_text(tmp_path)
+
+
+def test_empty_file(tmp_path):
+    path = tmp_path / "empty.jsonc"
+    path.write_text("")
+    with pytest.raises(ChiaUsageError, match="empty file"):
+        load_jsonc(path)
