@@ -39,7 +39,7 @@ from chia.agent.campaign_agent import AgentSetup, CampaignAgent
 from chia.agent.factory import make_policy
 from chia.agent.journal import Journal, recover
 from chia.agent.policy import ManagedPolicy
-from chia.campaign import LoadedCampaign, load_campaign
+from chia.campaign import LMSettings, LoadedCampaign, load_campaign
 from chia.errors import ChiaError, PeerTimeoutError
 from chia.events import (
     AgentRegistered,
@@ -66,6 +66,7 @@ from chia.site.bootstrap import kickoff_envelope, send_envelope
 from chia.site.launch import SiteLaunch
 from chia.site.lifeline import die_with_parent
 from chia.site.rank import detect_rank
+from chia.site.relay_endpoint import resolve_relay
 
 __all__ = ["RESTART_CAUSE_ENV", "RESTART_ENV", "host_agent", "main"]
 
@@ -82,6 +83,13 @@ def _restart_cause(launch: SiteLaunch, journal: Journal) -> str | None:
     if launch.resume and not journal.is_new:
         return "site resumed"
     return None
+
+
+def _model_settings(launch: SiteLaunch) -> LMSettings | None:
+    """The launch's model override, its ``relay`` base URL read from the host file now."""
+    if launch.lm is None:
+        return None
+    return resolve_relay(launch.lm, launch.relay_host_file, launch.site)
 
 
 def _landmark(launch: SiteLaunch, rank: int, agent: str) -> Callable[[str], None]:
@@ -136,7 +144,7 @@ async def host_agent(
         loaded.spec,
         prompts=loaded.prompts,
         agent=spec,
-        lm=launch.lm,
+        lm=_model_settings(launch),
         workdir=loaded.directory,
         run_dir=launch.site_dir,
         replay=launch.replay,

@@ -62,6 +62,9 @@ class SiteLaunch(BaseModel):
     replay: Path | None = Field(
         None, description="Run dir whose recorded model calls answer this run's (--replay)."
     )
+    relay_host_file: str | None = Field(
+        None, description="The profile's relay host file (for a model on the 'relay' URL)."
+    )
     created: AwareDatetime = Field(default_factory=lambda: datetime.now(timezone.utc))
 
     @property

@@ -52,6 +52,7 @@ from chia.profiles import SystemProfile, load_profile
 from chia.site.environment import rank_environment
 from chia.site.launch import LauncherKind, SiteLaunch, site_dir
 from chia.site.launchers import Launcher, make_launcher
+from chia.site.relay_endpoint import resolve_relay, uses_relay
 from chia.site.supervisor import last_clock
 
 __all__ = [
@@ -153,7 +154,11 @@ def prepare_site(request: SpawnRequest) -> tuple[SiteLaunch, SystemProfile, Load
     replay: Path | None = None
     if request.replay is None and request.continue_live is None:
         lm = _model_override(request, loaded)
-        check_lm(lm or loaded.spec.lm)
+        if uses_relay(lm or loaded.spec.lm):  # the relay's host file must be there now
+            lm = lm or loaded.spec.lm
+            check_lm(resolve_relay(lm, profile.relay_host_file, site, env={}))
+        else:
+            check_lm(lm or loaded.spec.lm)
     else:  # the recording answers: no key needed unless a live model takes over
         from chia.site.replay import replay_settings
 
@@ -184,6 +189,7 @@ def prepare_site(request: SpawnRequest) -> tuple[SiteLaunch, SystemProfile, Load
         fsync=request.fsync,
         resume=request.resume,
         replay=replay,
+        relay_host_file=profile.relay_host_file,
     )
     launch.write()
     return launch, profile, loaded
