@@ -1,5 +1,19 @@
 // The dashboard's read-only HTTP API: JSON documents and a Server-Sent Events stream.
 
+/**
+ * A dashboard on a non-loopback address prints its URL with `#token=...`: the fragment
+ * never leaves the browser. Keep the token in a same-site cookie, which fetch and
+ * EventSource then send with every request, and take it out of the address bar.
+ */
+function adoptTokenFromFragment() {
+  const match = /(?:^#|&)token=([^&]+)/.exec(window.location.hash);
+  if (!match) return;
+  document.cookie = `chia_dashboard_token=${match[1]}; path=/; SameSite=Strict`;
+  history.replaceState(null, "", window.location.pathname + window.location.search);
+}
+
+adoptTokenFromFragment();
+
 /** GET a JSON document from the server. */
 export async function getJSON(path) {
   const response = await fetch(path, { cache: "no-store" });

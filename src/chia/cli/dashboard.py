@@ -18,7 +18,21 @@ def dashboard(
         None, "--local", help="Serve a local runs root (holds <run-id>/<site>/)."
     ),
     port: int = typer.Option(0, "--port", min=0, max=65535, help="HTTP port; 0 = a free one."),
-    host: str = typer.Option("127.0.0.1", "--host", help="Address to bind (loopback default)."),
+    host: str = typer.Option(
+        "127.0.0.1",
+        "--host",
+        help="Address to bind (loopback default). Any other address requires a token.",
+    ),
+    token: str | None = typer.Option(
+        None,
+        "--token",
+        envvar="CHIA_DASHBOARD_TOKEN",
+        show_envvar=True,
+        help="Token API requests must carry (off loopback a fresh one is made if unset).",
+    ),
+    insecure: bool = typer.Option(
+        False, "--insecure", help="Serve a non-loopback address with no token (trusted network)."
+    ),
     mirror_dir: Path = typer.Option(
         Path("~/.cache/chia/mirror"), "--mirror-dir", help="Where --system mirrors go."
     ),
@@ -50,13 +64,19 @@ def dashboard(
 
     Ctrl-C, SIGTERM or SIGHUP while serving is its normal end (exit 0, the signal named);
     one while logging in to the sites closes what was opened and exits 1.
+
+    On a non-loopback --host the dashboard requires a token: --token, $CHIA_DASHBOARD_TOKEN
+    or a fresh one; the printed URL carries it after '#', which the browser keeps to
+    itself. --insecure serves without one.
     """
     from chia.cli._signals import exit_on_stop_signal
     from chia.dashboard import serve_in_foreground
+    from chia.dashboard.access import bind_token
     from chia.errors import ChiaUsageError
     from chia.names import check_name
 
     check_name(run_id, "run id")
+    token = bind_token(host, token, insecure)
 
     def say(text: str) -> None:
         console.print(text, markup=False)
@@ -69,7 +89,7 @@ def dashboard(
             root = root.parent  # DIR was the run directory itself
         if not (root / run_id).is_dir():
             say(f"dashboard: {root / run_id} does not exist yet; waiting for it to appear")
-        serve_in_foreground(root, run_id, port=port, host=host, say=say)
+        serve_in_foreground(root, run_id, port=port, host=host, say=say, token=token)
         return
     if local is not None:
         raise ChiaUsageError("--local and --system exclude each other (see --mirror-dir)")
@@ -86,7 +106,9 @@ def dashboard(
         exit_on_stop_signal("dashboard", "closed its ssh masters and mirrors"),
         mirrored_sites(run_id, remotes, settings, say=say),
     ):
-        serve_in_foreground(settings.mirror_root, run_id, port=port, host=host, say=say)
+        serve_in_foreground(
+            settings.mirror_root, run_id, port=port, host=host, say=say, token=token
+        )
 
 
 def register(app: typer.Typer) -> None:

@@ -8,13 +8,12 @@ Every model forbids unknown keys so a typo is reported, never ignored.
 
 from __future__ import annotations
 
-import ipaddress
-import socket
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from chia.names import NAME_PATTERN
+from chia.netaddr import is_local_address
 
 __all__ = [
     "AllocationStrategy",
@@ -26,7 +25,6 @@ __all__ = [
     "Machine",
     "NodeType",
     "Provider",
-    "is_local_address",
 ]
 
 AllocationStrategy = Literal["least-loaded", "pack", "spread"]
@@ -34,16 +32,6 @@ AllocationStrategy = Literal["least-loaded", "pack", "spread"]
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-def is_local_address(ip: str) -> bool:
-    """Return True if ``ip`` is a loopback address or names this host."""
-    if ip in ("localhost", socket.gethostname()):
-        return True
-    try:
-        return ipaddress.ip_address(ip).is_loopback
-    except ValueError:
-        return False
 
 
 class Machine(_Strict):

@@ -21,6 +21,7 @@ from typing import Any
 
 from aiohttp import web
 
+from chia.dashboard.access import access_middleware
 from chia.dashboard.store import RunStore
 
 __all__ = ["DashboardState", "create_app"]
@@ -171,15 +172,19 @@ async def _index(request: web.Request) -> web.FileResponse:
     return web.FileResponse(request.app[UI_DIR_KEY] / "index.html")
 
 
-def create_app(store: RunStore, ui_dir: Path, poll_interval_s: float = 0.5) -> web.Application:
+def create_app(
+    store: RunStore, ui_dir: Path, poll_interval_s: float = 0.5, token: str | None = None
+) -> web.Application:
     """Build the application for one run.
 
     Args:
         store: The run's store (it is refreshed by a poller while the app runs).
         ui_dir: The folder holding ``index.html``, ``js/`` and ``css/``.
         poll_interval_s: How often the run's files are re-read.
+        token: When set, every ``/api/`` request must carry it (see
+            :mod:`chia.dashboard.access`).
     """
-    app = web.Application()
+    app = web.Application(middlewares=[access_middleware(token)] if token else [])
     state = DashboardState(store, poll_interval_s)
     app[STATE_KEY] = state
     app[UI_DIR_KEY] = ui_dir

@@ -28,15 +28,17 @@ _STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 
 
 async def _start(
-    run_dir: Path, run_id: str, host: str, port: int, poll_interval_s: float
+    run_dir: Path, run_id: str, host: str, port: int, poll_interval_s: float, token: str | None
 ) -> tuple[web.AppRunner, str]:
-    app = create_app(RunStore(run_dir, run_id), asset_path("dashboard"), poll_interval_s)
+    app = create_app(RunStore(run_dir, run_id), asset_path("dashboard"), poll_interval_s, token)
     runner = web.AppRunner(app, handle_signals=False, shutdown_timeout=1.0)
     await runner.setup()
     site = web.TCPSite(runner, host, port)
     await site.start()
     bound = runner.addresses[0]
-    return runner, f"http://{bound[0]}:{bound[1]}/"
+    shown = f"[{bound[0]}]" if ":" in bound[0] else bound[0]
+    fragment = f"#token={token}" if token else ""
+    return runner, f"http://{shown}:{bound[1]}/{fragment}"
 
 
 async def serve_until(
@@ -48,6 +50,7 @@ async def serve_until(
     port: int = 0,
     poll_interval_s: float = 0.5,
     on_ready: Callable[[str], None] = print,
+    token: str | None = None,
 ) -> None:
     """Serve one run until ``stop`` is set.
 
@@ -59,8 +62,10 @@ async def serve_until(
         port: TCP port; 0 picks a free one.
         poll_interval_s: How often the files are re-read.
         on_ready: Called with the URL once the server accepts connections.
+        token: Required on every API request when set; the URL then ends in
+            ``#token=...``.
     """
-    runner, url = await _start(run_dir, run_id, host, port, poll_interval_s)
+    runner, url = await _start(run_dir, run_id, host, port, poll_interval_s, token)
     try:
         on_ready(url)
         await stop.wait()
@@ -76,6 +81,7 @@ def serve_in_foreground(
     host: str = DEFAULT_HOST,
     say: Callable[[str], None] = print,
     poll_interval_s: float = 0.5,
+    token: str | None = None,
 ) -> int | None:
     """Serve ``<runs_root>/<run_id>``, print its URL, and block until a stop signal.
 
@@ -91,6 +97,7 @@ def serve_in_foreground(
         host: Address to bind (loopback by default).
         say: Prints the landmark lines (the URL, how to stop).
         poll_interval_s: How often the files are re-read.
+        token: Required on every API request when set (see :mod:`chia.dashboard.access`).
 
     Returns:
         The signal that stopped it.
@@ -118,6 +125,7 @@ def serve_in_foreground(
                 port=port,
                 poll_interval_s=poll_interval_s,
                 on_ready=lambda url: say(f"dashboard: {url}  (Ctrl-C to stop)"),
+                token=token,
             )
         finally:
             for sig, handler in previous.items():
@@ -142,6 +150,7 @@ class DashboardServer:
         host: Address to bind.
         port: TCP port; 0 picks a free one.
         poll_interval_s: How often the files are re-read.
+        token: Required on every API request when set.
     """
 
     def __init__(
@@ -152,8 +161,10 @@ class DashboardServer:
         host: str = DEFAULT_HOST,
         port: int = 0,
         poll_interval_s: float = 0.2,
+        token: str | None = None,
     ) -> None:
         self._args = (run_dir, run_id)
+        self._token = token
         self._host, self._port, self._poll = host, port, poll_interval_s
         self._ready = threading.Event()
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -178,6 +189,7 @@ class DashboardServer:
                 port=self._port,
                 poll_interval_s=self._poll,
                 on_ready=ready,
+                token=self._token,
             )
 
         try:

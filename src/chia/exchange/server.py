@@ -28,7 +28,6 @@ import argparse
 import asyncio
 import contextlib
 import hmac
-import ipaddress
 import os
 import signal
 import socket
@@ -44,27 +43,18 @@ from typing import TYPE_CHECKING, Literal
 from chia.errors import ChiaError, ChiaUsageError
 from chia.exchange.settings import TOKEN_ENV, ExchangeSettings, parse_redis_url
 from chia.interrupts import note_signal
+from chia.netaddr import is_loopback
 from chia.processes import die_with_parent, stop_process
 
 if TYPE_CHECKING:
     from aiohttp.typedefs import Handler, Middleware
 
-__all__ = ["ExchangeServer", "ServerBackend", "is_loopback", "serve", "write_config"]
+__all__ = ["ExchangeServer", "ServerBackend", "check_bind", "serve", "write_config"]
 
 ServerBackend = Literal["memory", "redis"]
 
 #: Signals that stop the server cleanly: Ctrl-C, kill or a walltime, a closed terminal.
 _STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
-
-
-def is_loopback(host: str) -> bool:
-    """Return True when ``host`` names only the local machine."""
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 def check_bind(host: str, token: str | None, insecure: bool) -> None:

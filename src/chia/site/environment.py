@@ -7,11 +7,10 @@ from collections.abc import Mapping
 from urllib.parse import urlparse
 
 from chia.exchange.settings import ExchangeSettings
+from chia.netaddr import is_loopback
 from chia.profiles import PROXY_VARIABLES, SystemProfile
 
 __all__ = ["exchange_needs_internet", "forwarded_proxies", "rank_environment"]
-
-_LOOPBACK = {"127.0.0.1", "localhost", "::1", "[::1]"}
 
 
 def exchange_needs_internet(settings: ExchangeSettings) -> bool:
@@ -19,7 +18,7 @@ def exchange_needs_internet(settings: ExchangeSettings) -> bool:
     if settings.kind != "http" or not settings.url:
         return False
     host = urlparse(settings.url).hostname or ""
-    return host not in _LOOPBACK and not host.startswith("127.")
+    return not is_loopback(host)
 
 
 def rank_environment(
