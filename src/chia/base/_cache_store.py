@@ -61,10 +61,7 @@ class DiskLRU:
 
     def _evict(self) -> None:
         while self._total > self.budget_bytes and self._index:
-            tag, size = self._index.popitem(last=False)
-            self._total -= size
-            for path in self._paths(tag):
-                path.unlink(missing_ok=True)
+            self.evict(next(iter(self._index)))
 
     def write(self, tag: str, value: Any) -> bool:
         """Store ``value`` under ``tag``; False when it alone exceeds the budget."""
@@ -99,6 +96,22 @@ class DiskLRU:
     def has(self, tag: str) -> bool:
         """True when ``tag`` is stored."""
         return tag in self._index
+
+    def evict(self, tag: str) -> bool:
+        """Delete ``tag``'s entry and its files; False when it was not stored."""
+        size = self._index.pop(tag, None)
+        if size is None:
+            return False
+        self._total -= size
+        for path in self._paths(tag):
+            path.unlink(missing_ok=True)
+        return True
+
+    def flush(self) -> None:
+        """Delete every entry and its files."""
+        for tag in list(self._index):
+            self.evict(tag)
+        self._total = 0
 
     def size_bytes(self) -> int:
         """Total size of the stored pickles."""

@@ -11,7 +11,7 @@ import yaml
 
 from chia.errors import ChiaUsageError
 
-__all__ = ["Rule", "load_rules"]
+__all__ = ["Rule", "load_rules", "rules_from_config"]
 
 
 @dataclass(frozen=True)
@@ -101,3 +101,33 @@ def load_rules(yaml_path: str, section: str, allow_data: bool) -> dict[str, Rule
         str(name): _parse_rule(f"{yaml_path}: {section}.{name}", section, raw, allow_data)
         for name, raw in body.items()
     }
+
+
+def rules_from_config(config: Any, where: str, section: str) -> dict[str, Rule]:
+    """Rules from an in-memory config, as passed to an actor rather than read from YAML.
+
+    Each value may be a ``Rule``, ``true``/``false``, a tag pattern or list of patterns
+    (the parsed form ``{fn: True | [patterns]}``), or a mapping like a YAML entry.
+
+    Args:
+        config: Mapping of function names to entries, or None for no rules.
+        where: What to name in error messages.
+        section: The flag key of mapping entries (``bypass`` or ``cache``).
+
+    Raises:
+        ChiaUsageError: If ``config`` is not a mapping or an entry is malformed.
+    """
+    if config is None:
+        return {}
+    if not isinstance(config, dict):
+        raise ChiaUsageError(f"{where}: expected a mapping of function names, got {config!r}")
+    rules: dict[str, Rule] = {}
+    for name, raw in config.items():
+        entry = f"{where}: {section}.{name}"
+        if isinstance(raw, Rule):
+            rules[str(name)] = raw
+        elif isinstance(raw, (str, list)):
+            rules[str(name)] = Rule(enabled=True, tags=_parse_tags(entry, raw))
+        else:
+            rules[str(name)] = _parse_rule(entry, section, raw, section == "bypass")
+    return rules

@@ -27,6 +27,7 @@ Cache = write-through populate; bypass = read path. They share the tag. YAML::
 from __future__ import annotations
 
 import logging
+import os
 from typing import Any
 
 import ray
@@ -39,10 +40,19 @@ from chia.base._ray_util import (
     kill_named_actor,
     pinned_singleton,
 )
-from chia.base._rules import Rule, load_rules
+from chia.base._rules import Rule, load_rules, rules_from_config
 from chia.errors import ChiaUsageError
 
-__all__ = ["UNITS", "Cache", "get_active_cache", "is_cached", "start_cache", "stop_cache"]
+__all__ = [
+    "UNITS",
+    "Cache",
+    "CacheActor",
+    "get_active_cache",
+    "is_cached",
+    "load_cache_config",
+    "start_cache",
+    "stop_cache",
+]
 
 log = logging.getLogger(__name__)
 
@@ -53,34 +63,55 @@ UNITS: dict[str, int] = {
     "MB": 1024**2,
     "GB": 1024**3,
     "TB": 1024**4,
+    "KIB": 1024,
+    "MIB": 1024**2,
+    "GIB": 1024**3,
+    "TIB": 1024**4,
 }
+"""Multipliers from a size unit (case-insensitive) to bytes; all are powers of 1024."""
 _namespace = CHIA_NAMESPACE
 
 
-class Cache:
-    """The cache actor: a ``DiskLRU`` plus the ``cache:`` rules of the YAML.
+def _config_form(rule: Rule) -> bool | list[str]:
+    return list(rule.tags) if rule.tags else True
+
+
+class CacheActor:
+    """The cache actor's body: a ``DiskLRU`` plus the ``cache:`` rules of the YAML.
+
+    Create it as an actor through ``Cache`` (or ``start_cache`` for the named,
+    head-pinned singleton), not directly.
 
     Args:
-        cache_dir_path: Directory for the pickle files (on the head node).
+        cache_dir_path: Directory for the pickle files (on the node the actor runs on).
         budget_bytes: LRU byte budget.
-        rules: Per-function ``cache:`` rules.
+        rules: Per-function ``cache:`` rules, either ``Rule`` values or the parsed
+            ``{fn: True | [tag patterns]}`` form that ``load_cache_config`` returns.
     """
 
-    def __init__(self, cache_dir_path: str, budget_bytes: int, rules: dict[str, Rule]) -> None:
+    def __init__(self, cache_dir_path: str, budget_bytes: int, rules: Any = None) -> None:
         self._store = DiskLRU(cache_dir_path, budget_bytes)
-        self._rules = rules
+        self._rules = rules_from_config(rules, "cache config", "cache")
 
     def write(self, tag: str, value: Any) -> bool:
         """Store ``value`` under ``tag``; False when it alone exceeds the budget."""
         return self._store.write(tag, value)
 
     def read(self, tag: str) -> tuple[bool, Any]:
-        """Return ``(hit, value)``."""
+        """Return ``(True, value)`` on a hit (now most recently used), else ``(False, None)``."""
         return self._store.read(tag)
 
     def has(self, tag: str) -> bool:
-        """True when ``tag`` is cached."""
+        """True when ``tag`` is cached (does not change recency)."""
         return self._store.has(tag)
+
+    def evict(self, tag: str) -> bool:
+        """Delete ``tag``'s entry; False when it was not cached."""
+        return self._store.evict(tag)
+
+    def flush(self) -> None:
+        """Delete every entry (the directory itself is kept)."""
+        self._store.flush()
 
     def size_bytes(self) -> int:
         """Bytes of pickles currently kept."""
@@ -92,8 +123,12 @@ class Cache:
 
     def is_cached(self, func_name: str, tag: str | None) -> bool:
         """True when the rules say this call's output should be cached."""
-        rule = self._rules.get(func_name)
+        rule = self._rules.get(func_name) or self._rules.get(func_name.rsplit(".", 1)[-1])
         return rule is not None and rule.enabled and tag is not None and rule.matches(tag)
+
+    def get_config(self) -> dict[str, bool | list[str]]:
+        """The enabled rules in the parsed form: ``{fn: True | [tag patterns]}``."""
+        return {name: _config_form(r) for name, r in self._rules.items() if r.enabled}
 
     def config(self) -> dict[str, Any]:
         """The cache's directory, budget and rules."""
@@ -102,6 +137,69 @@ class Cache:
             "budget_bytes": self._store.budget_bytes,
             "rules": dict(self._rules),
         }
+
+
+class _CacheClass:
+    """``Cache``: creates cache actors, checking their arguments on the caller's side."""
+
+    def __init__(self, options: dict[str, Any]) -> None:
+        self._options = options
+
+    def options(self, **options: Any) -> _CacheClass:
+        """Return a creator with these Ray actor options (``scheduling_strategy``, ...)."""
+        return _CacheClass({**self._options, **options})
+
+    def remote(
+        self, cache_dir_path: str | os.PathLike[str], budget_bytes: int, config: Any = None
+    ) -> Any:
+        """Create an anonymous (unless ``name`` was given) cache actor.
+
+        Args:
+            cache_dir_path: Directory for the pickle files on the actor's node.
+            budget_bytes: LRU byte budget (a non-negative integer).
+            config: ``{fn: True | [tag patterns]}`` as ``load_cache_config`` returns,
+                entries like the YAML's, or None.
+
+        Returns:
+            The Ray actor handle.
+
+        Raises:
+            ChiaUsageError: For a bad directory, budget or config (unknown keys named).
+        """
+        if not isinstance(cache_dir_path, (str, os.PathLike)):
+            raise ChiaUsageError(f"Cache: cache_dir_path must be a path, got {cache_dir_path!r}")
+        if isinstance(budget_bytes, bool) or not isinstance(budget_bytes, int) or budget_bytes < 0:
+            raise ChiaUsageError(
+                f"Cache: budget_bytes must be a non-negative integer, got {budget_bytes!r}"
+            )
+        rules = rules_from_config(config, "Cache config", "cache")
+        actor_cls: Any = ray.remote(CacheActor)
+        return actor_cls.options(**self._options).remote(
+            os.fspath(cache_dir_path), budget_bytes, rules
+        )
+
+
+Cache = _CacheClass({"num_cpus": 0})
+"""The cache actor class, as ``Cache.options(scheduling_strategy=...).remote(dir, budget, config)``.
+
+Such an actor is anonymous: ``start_cache`` makes the named, head-pinned one that
+``get_active_cache`` and tagged ``ChiaFunction`` calls use.
+"""
+
+
+def load_cache_config(yaml_path: str) -> dict[str, bool | list[str]]:
+    """Parse the ``cache:`` section of a YAML into ``{fn: True | [tag patterns]}``.
+
+    Functions with ``cache: false`` are left out.
+
+    Raises:
+        ChiaUsageError: For a missing file or a malformed entry (an unknown key is named).
+    """
+    rules = load_rules(yaml_path, "cache", False)
+    return {name: _config_form(r) for name, r in rules.items() if r.enabled}
+
+
+_load_cache_config = load_cache_config
 
 
 def start_cache(
@@ -119,7 +217,7 @@ def start_cache(
     Args:
         size: Numeric budget; multiplied by ``UNITS[units]`` to get bytes.
         cache_dir_path: Directory for the pickle files (on the head node).
-        units: One of ``UNITS`` (default ``"B"``).
+        units: One of ``UNITS``, in any case (default ``"B"``).
         yaml_path: Optional bypass/cache YAML; its ``cache:`` section opts functions into
             automatic caching.
         namespace: Optional Ray namespace for the named actor (default ``"chia"``).
@@ -131,7 +229,8 @@ def start_cache(
         ChiaUsageError: For an unknown unit or a non-positive size.
     """
     global _namespace
-    if units not in UNITS:
+    unit = units.upper() if isinstance(units, str) else units
+    if unit not in UNITS:
         raise ChiaUsageError(f"unknown cache size unit {units!r}; use one of {sorted(UNITS)}")
     if size <= 0:
         raise ChiaUsageError(f"cache size must be positive, got {size}")
@@ -139,7 +238,7 @@ def start_cache(
     ns = namespace or CHIA_NAMESPACE
     _namespace = ns
     return pinned_singleton(
-        Cache, CACHE_NAME, ns, head_node_id(), cache_dir_path, int(size * UNITS[units]), rules
+        CacheActor, CACHE_NAME, ns, head_node_id(), cache_dir_path, int(size * UNITS[unit]), rules
     )
 
 

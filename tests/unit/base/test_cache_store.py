@@ -65,3 +65,15 @@ def test_corrupt_pickle_is_a_miss(tmp_path: Path) -> None:
     next(tmp_path.glob("*.pkl")).write_bytes(b"not a pickle")
     assert store.read("a") == (False, None)
     assert not store.has("a")
+
+
+def test_evict_and_flush_remove_files(tmp_path: Path) -> None:
+    store = DiskLRU(tmp_path, 10_000)
+    store.write("a", 1)
+    store.write("b", 2)
+    assert store.evict("a") and not store.evict("a")
+    assert store.keys() == ["b"] and len(list(tmp_path.iterdir())) == 2
+    store.flush()
+    assert store.keys() == [] and store.size_bytes() == 0
+    assert not list(tmp_path.iterdir())
+    assert DiskLRU(tmp_path, 10_000).keys() == []
