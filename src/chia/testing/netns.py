@@ -21,11 +21,8 @@ Ctrl-C and SIGTERM (turned into KeyboardInterrupt while it is open, in the main 
 leftovers of a SIGKILLed run are swept when the next one starts (namespaces whose creating
 pid is gone; their processes are killed first).
 
-TODO (next session, issue 14): sshd in each login namespace (chia.testing.sshd, with
-ControlMaster and the rsync mirror of the dashboard's --system), the relay started by
-``chia relay start`` on each login, libfaketime (+3 min) for crux's processes, the
-dashboard on the laptop, one site started late, the fake OpenAI server reached from
-compute through the relay, and the crux link dropped for 30 s (``set_link``).
+Host names: :meth:`Topology.name_host` makes a name resolve inside one namespace (a
+login's name for its compute node, see :mod:`chia.testing.login_node`).
 """
 
 from __future__ import annotations
@@ -33,6 +30,7 @@ from __future__ import annotations
 import contextlib
 import os
 import secrets
+import shutil
 import signal
 import subprocess
 import threading
@@ -59,6 +57,8 @@ PREFIX = "chia-nt"
 #: The laptop's service address (on its loopback), routed to from both login namespaces.
 LAPTOP_ADDRESS = "10.200.0.1"
 _SITE_NUMBERS = {"aurora": 1, "crux": 2}
+#: Per-namespace files ``ip netns exec`` bind-mounts over ``/etc`` (``hosts`` here).
+ETC_NETNS = Path("/etc/netns")
 
 
 def netns_available() -> str | None:
@@ -84,12 +84,16 @@ def _namespaces() -> list[str]:
 
 
 def _kill_and_delete(name: str) -> None:
-    """SIGKILL every process left in namespace ``name``, then delete it (and its veths)."""
+    """SIGKILL every process left in namespace ``name``, then delete it (and its veths).
+
+    Its ``/etc/netns/<name>`` directory (the hosts file ``ip netns exec`` mounts) goes too.
+    """
     pids = _ip("netns", "pids", name, check=False).stdout.split()
     for pid in pids:
         with contextlib.suppress(ProcessLookupError, ValueError):
             os.kill(int(pid), signal.SIGKILL)
     _ip("netns", "delete", name, check=False)
+    shutil.rmtree(ETC_NETNS / name, ignore_errors=True)
 
 
 def sweep_stale() -> list[str]:
@@ -98,7 +102,9 @@ def sweep_stale() -> list[str]:
     Namespaces of runs still alive (another test session) are left alone.
     """
     swept = []
-    for name in _namespaces():
+    # A hosts directory whose namespace is gone was left by a killed run too.
+    leftovers = [p.name for p in ETC_NETNS.glob(f"{PREFIX}*")] if ETC_NETNS.is_dir() else []
+    for name in dict.fromkeys([*_namespaces(), *leftovers]):
         if not name.startswith(PREFIX):
             continue
         owner = name[len(PREFIX) :].split("x", 1)[0]
@@ -223,6 +229,19 @@ class Topology:
             _ip("-n", self.name(role), "link", "set", self._veth(link, end), state)
         if up:
             self._route_logins()
+
+    def name_host(self, role: str, host: str, address: str) -> None:
+        """Make ``host`` resolve to ``address`` in ``role``'s namespace (as site DNS would).
+
+        Writes ``/etc/netns/<namespace>/hosts`` (this machine's ``/etc/hosts`` plus the
+        names given so far), which ``ip netns exec`` mounts over ``/etc/hosts`` for every
+        command it starts there later; it is removed with the namespace.
+        """
+        folder = ETC_NETNS / self.name(role)
+        folder.mkdir(parents=True, exist_ok=True)
+        hosts = folder / "hosts"
+        base = hosts.read_text() if hosts.exists() else Path("/etc/hosts").read_text()
+        hosts.write_text(base.rstrip("\n") + f"\n{address} {host}\n")
 
     def processes_left(self) -> dict[str, list[int]]:
         """The pids still running in each namespace (empty lists when nothing is left)."""

@@ -10,7 +10,14 @@ import time
 
 import pytest
 
-from chia.testing.netns import LAPTOP_ADDRESS, PREFIX, Topology, netns_available, sweep_stale
+from chia.testing.netns import (
+    ETC_NETNS,
+    LAPTOP_ADDRESS,
+    PREFIX,
+    Topology,
+    netns_available,
+    sweep_stale,
+)
 from chia.testing.netprobe import probe_argv
 
 pytestmark = pytest.mark.skipif(netns_available() is not None, reason=str(netns_available()))
@@ -115,3 +122,16 @@ def test_ctrl_c_or_sigterm_removes_everything(tmp_path, signum):
             proc.kill()
             proc.wait()
     assert prefix not in _listed()
+
+
+def test_a_named_host_resolves_only_in_its_namespace_and_goes_with_it(tmp_path):
+    with Topology(sites=("aurora",), workdir=tmp_path) as topo:
+        login = topo.address("aurora-login", "aurora-compute")
+        topo.name_host("aurora-compute", "aurora-login", login)
+        hosts_dir = ETC_NETNS / topo.name("aurora-compute")
+        assert (hosts_dir / "hosts").is_file()
+        found = topo.run("aurora-compute", "getent", "hosts", "aurora-login")
+        assert found.returncode == 0 and found.stdout.split()[0] == login, found
+        assert topo.run("aurora-login", "getent", "hosts", "aurora-login").returncode != 0
+        assert topo.run("aurora-compute", "getent", "hosts", "localhost").returncode == 0
+    assert not hosts_dir.exists()
