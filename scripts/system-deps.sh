@@ -12,6 +12,7 @@ declare -A wanted=(
   [verilator]=verilator
   [dot]=graphviz
   [tinyproxy]=tinyproxy-bin
+  [faketime]=faketime
 )
 missing=()
 for cmd in "${!wanted[@]}"; do
