@@ -6,6 +6,7 @@ dry run can print exactly what would run) and then run it.
 
 from __future__ import annotations
 
+import logging
 import shlex
 import subprocess
 from pathlib import Path
@@ -14,6 +15,8 @@ from typing import Protocol
 from chia.cluster.config import Auth, Machine
 
 __all__ = ["Executor", "LocalExecutor", "SshExecutor", "executor_for", "ssh_base_argv"]
+
+log = logging.getLogger(__name__)
 
 
 class Executor(Protocol):
@@ -37,11 +40,15 @@ class Executor(Protocol):
 
 
 def _run(argv: list[str], timeout_s: float, stdin: str | None) -> subprocess.CompletedProcess[str]:
+    log.debug("run: %s", shlex.join(argv))
     if stdin is None:
-        return subprocess.run(
+        done = subprocess.run(
             argv, capture_output=True, text=True, timeout=timeout_s, stdin=subprocess.DEVNULL
         )
-    return subprocess.run(argv, capture_output=True, text=True, timeout=timeout_s, input=stdin)
+    else:
+        done = subprocess.run(argv, capture_output=True, text=True, timeout=timeout_s, input=stdin)
+    log.debug("exit %d: %s", done.returncode, (done.stderr or done.stdout).strip()[-500:])
+    return done
 
 
 class LocalExecutor:

@@ -13,12 +13,140 @@ import os
 import subprocess
 import sys
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 from chia.cluster.state import ClusterState, live_states
 from chia.errors import ChiaUsageError
 
-__all__ = ["ray_cli", "resolve_state", "run_ray", "stop_job"]
+__all__ = [
+    "JobStop",
+    "asks_for_help",
+    "names_address",
+    "parse_job_stop",
+    "ray_cli",
+    "resolve_state",
+    "run_ray",
+    "run_ray_direct",
+    "split_cluster_option",
+    "stop_job",
+]
+
+CLUSTER_OPTION = "--chia-cluster"
+# Options of `ray job stop` that take a value (so that value is not the submission id).
+_STOP_VALUE_OPTIONS = {"--address", "--headers", "--log-style", "--log-color", "--verify"}
+
+
+def _options_part(args: Sequence[str]) -> list[str]:
+    """The arguments before a ``--`` (what follows it belongs to a job's entrypoint)."""
+    args = list(args)
+    return args[: args.index("--")] if "--" in args else args
+
+
+def split_cluster_option(args: Sequence[str], given: Path | None) -> tuple[Path | None, list[str]]:
+    """Take ``--chia-cluster PATH`` (or ``=PATH``) out of ``args``, wherever it comes.
+
+    Scanning stops at ``--``: what follows is passed on verbatim.
+
+    Args:
+        args: The arguments after ``chia <command>``.
+        given: The value already parsed before the Ray command (``chia job --chia-cluster
+            X list``), or None.
+
+    Returns:
+        The cluster file (the last one given wins) and the remaining arguments.
+
+    Raises:
+        ChiaUsageError: If ``--chia-cluster`` has no value.
+    """
+    path, rest = given, []
+    items = list(args)
+    i = 0
+    while i < len(items):
+        arg = items[i]
+        if arg == "--":
+            rest.extend(items[i:])
+            break
+        if arg == CLUSTER_OPTION:
+            if i + 1 >= len(items):
+                raise ChiaUsageError(f"{CLUSTER_OPTION} needs a cluster file path")
+            path = Path(items[i + 1])
+            i += 2
+            continue
+        if arg.startswith(CLUSTER_OPTION + "="):
+            path = Path(arg.split("=", 1)[1])
+        else:
+            rest.append(arg)
+        i += 1
+    return path, rest
+
+
+def asks_for_help(args: Sequence[str]) -> bool:
+    """True when ``-h``/``--help`` comes before any ``--``."""
+    return any(a in ("-h", "--help") for a in _options_part(args))
+
+
+def names_address(args: Sequence[str]) -> bool:
+    """True when the arguments give Ray an ``--address`` of their own."""
+    return any(a == "--address" or a.startswith("--address=") for a in _options_part(args))
+
+
+@dataclass(frozen=True)
+class JobStop:
+    """``chia job stop`` arguments.
+
+    Attributes:
+        submission_id: The job to stop, or None when not given.
+        grace_s: SIGTERM-to-SIGKILL grace for its tracked subprocesses.
+        ray_args: What goes on to ``ray job stop`` (chia's own flags removed).
+    """
+
+    submission_id: str | None
+    grace_s: float
+    ray_args: list[str]
+
+
+def parse_job_stop(args: Sequence[str], grace_s: float = 5.0) -> JobStop:
+    """Parse the arguments after ``chia job stop``.
+
+    ``--kill-tracked-pids`` is accepted and changes nothing (chia always kills the job's
+    tracked subprocesses first); ``--grace-period N`` sets their grace.
+
+    Raises:
+        ChiaUsageError: If ``--grace-period`` lacks a non-negative number.
+    """
+    ray_args: list[str] = []
+    submission_id: str | None = None
+    items = list(args)
+    i = 0
+    while i < len(items):
+        arg = items[i]
+        if arg == "--kill-tracked-pids":
+            i += 1
+            continue
+        if arg == "--grace-period" or arg.startswith("--grace-period="):
+            if "=" in arg:
+                raw = arg.split("=", 1)[1]
+            elif i + 1 < len(items):
+                raw, i = items[i + 1], i + 1
+            else:
+                raw = ""
+            try:
+                grace_s = float(raw)
+            except ValueError:
+                grace_s = -1.0
+            if grace_s < 0:
+                raise ChiaUsageError(f"--grace-period needs seconds (>= 0), got {raw!r}")
+            i += 1
+            continue
+        ray_args.append(arg)
+        if arg in _STOP_VALUE_OPTIONS and i + 1 < len(items):
+            ray_args.append(items[i + 1])
+            i += 1
+        elif submission_id is None and not arg.startswith("-"):
+            submission_id = arg
+        i += 1
+    return JobStop(submission_id, grace_s, ray_args)
 
 
 def resolve_state(path: Path | None) -> ClusterState:
@@ -77,6 +205,12 @@ def run_ray(kind: str, args: Sequence[str], state: ClusterState) -> int:
     """Run the Ray CLI against the cluster; return its exit code."""
     env = {**os.environ, **state.client_env}
     return subprocess.run(ray_argv(kind, args, state), env=env, check=False).returncode
+
+
+def run_ray_direct(kind: str, args: Sequence[str]) -> int:
+    """Run ``ray <kind> args`` as given (help, or an ``--address`` of the caller's own)."""
+    argv = [ray_cli(), *args] if kind == "ray" else [ray_cli(), kind, *args]
+    return subprocess.run(argv, check=False).returncode
 
 
 def stop_job(state: ClusterState, submission_id: str, grace_s: float = 5.0) -> int:

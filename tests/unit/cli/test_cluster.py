@@ -30,3 +30,23 @@ def test_plan_and_dry_run_start_nothing(chia, tmp_path):
     assert "strategy pack" in out.stdout
     assert out.stdout.count("--resources '{\"verilator\":2}'") == 2
     assert not (tmp_path / "state").exists()
+
+
+def test_chia_down_flags(chia, tmp_path):
+    path = tmp_path / "c.yaml"
+    path.write_text("cluster_name: not-up\nprovider: {head_ip: 127.0.0.1}\n")
+    env = {"CHIA_CLUSTERS_DIR": str(tmp_path / "state")}
+    refused = chia("down", str(path), "--no-scoped", env=env)
+    assert refused.returncode == 2
+    assert "--no-scoped" in refused.stderr and "ray stop" in refused.stderr
+    out = chia("down", str(path), "-y", "--verbose", env=env)  # accepted, then: not up
+    assert out.returncode == 2 and "is not up" in out.stderr, out.stderr
+
+
+def test_job_stop_bad_grace_and_help_without_a_cluster(chia, tmp_path):
+    env = {"CHIA_CLUSTERS_DIR": str(tmp_path / "state")}
+    bad = chia("job", "stop", "j1", "--grace-period", "soon", env=env)
+    assert bad.returncode == 2 and "--grace-period" in bad.stderr
+    helped = chia("job", "stop", "--help", env=env)  # Ray's own help, no cluster needed
+    assert helped.returncode == 0, helped.stderr
+    assert "--grace-period" in helped.stdout and "--no-wait" in helped.stdout

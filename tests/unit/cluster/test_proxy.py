@@ -1,8 +1,17 @@
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
-from chia.cluster.proxy import ray_argv, resolve_state
+from chia.cluster.proxy import (
+    asks_for_help,
+    names_address,
+    parse_job_stop,
+    ray_argv,
+    resolve_state,
+    split_cluster_option,
+)
 from chia.cluster.state import ClusterState
 from chia.errors import ChiaUsageError
 
@@ -56,3 +65,49 @@ def test_resolution(tmp_path, monkeypatch):
     file.write_text("cluster_name: c\nprovider: {head_ip: 127.0.0.1}\n")
     with pytest.raises(ChiaUsageError, match="is not up"):
         resolve_state(file)
+
+
+def test_cluster_option_anywhere_before_the_separator():
+    given = Path("a.yaml")
+    assert split_cluster_option(["status"], None) == (None, ["status"])
+    assert split_cluster_option(["list", "nodes"], given) == (given, ["list", "nodes"])
+    assert split_cluster_option(["status", "--chia-cluster", "b.yaml", "x"], given) == (
+        Path("b.yaml"),
+        ["status", "x"],
+    )
+    assert split_cluster_option(["status", "--chia-cluster=c.yaml"], None) == (
+        Path("c.yaml"),
+        ["status"],
+    )
+    entry = ["submit", "--no-wait", "--", "python", "app.py", "--chia-cluster", "foo"]
+    assert split_cluster_option(entry, None) == (None, entry)
+    with pytest.raises(ChiaUsageError, match="--chia-cluster needs"):
+        split_cluster_option(["status", "--chia-cluster"], None)
+
+
+def test_help_and_address_count_only_before_the_separator():
+    assert asks_for_help(["submit", "--help"]) and asks_for_help(["-h"])
+    assert not asks_for_help(["submit", "--", "python", "app.py", "--help"])
+    assert names_address(["--address", "1.2.3.4:6379"]) and names_address(["--address=x"])
+    assert not names_address(["submit", "--", "tool", "--address", "x"])
+
+
+def test_job_stop_takes_chia_flags_out():
+    stop = parse_job_stop(["hold-1", "--kill-tracked-pids", "--grace-period", "3", "--no-wait"])
+    assert (stop.submission_id, stop.grace_s, stop.ray_args) == (
+        "hold-1",
+        3.0,
+        ["hold-1", "--no-wait"],
+    )
+    stop = parse_job_stop(["--address", "http://h:8265", "--grace-period=0.5", "raysubmit_1"])
+    assert stop.submission_id == "raysubmit_1" and stop.grace_s == 0.5
+    assert stop.ray_args == ["--address", "http://h:8265", "raysubmit_1"]
+    assert parse_job_stop(["--help"]).submission_id is None
+    assert parse_job_stop(["j"]).grace_s == 5.0
+    for bad in (
+        ["j", "--grace-period"],
+        ["j", "--grace-period", "soon"],
+        ["j", "--grace-period=-1"],
+    ):
+        with pytest.raises(ChiaUsageError, match="--grace-period"):
+            parse_job_stop(bad)
