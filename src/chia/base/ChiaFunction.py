@@ -30,6 +30,7 @@ from typing import Any, ParamSpec, Protocol, TypeVar, cast, overload
 
 import ray
 
+from chia.base._hooks import HOOK_KEYS, hooks_as_options, pop_hooks, run_actor_method
 from chia.base._refs import ObjectRefCallback, get
 from chia.base._wrapped import ChiaWrappedFunction
 from chia.base.pid_registry import chia_cancel
@@ -59,6 +60,8 @@ class ChiaWrapped(Protocol[P, R]):
     """
 
     __name__: str
+    _chia_original: Callable[P, R]
+    _chia_options: dict[str, Any]
 
     def __call__(self, *args: P.args, **kwargs: P.kwargs) -> R:
         """Run the function locally."""
@@ -70,6 +73,10 @@ class ChiaWrapped(Protocol[P, R]):
 
     def chia_remote_blocking(self, *args: P.args, **kwargs: P.kwargs) -> R:
         """Dispatch through Ray and wait for the value."""
+        ...
+
+    def remote(self, *args: P.args, **kwargs: P.kwargs) -> ray.ObjectRef[R]:
+        """Alias of ``chia_remote``."""
         ...
 
     def options(self, **options: Any) -> ChiaWrapped[P, R]:
@@ -89,7 +96,13 @@ class ChiaFunction:
     Accepts any keyword arguments supported by ``ray.remote().options()``: ``resources``,
     ``num_cpus``, ``num_gpus``, ``num_returns``, ``max_retries``, ``retry_exceptions``,
     ``memory``, ``scheduling_strategy``, ``max_calls``, ``runtime_env``, ``name``,
-    ``label_selector``..., plus ``_chia_tag`` (a default tag for every call).
+    ``label_selector``..., plus ``_chia_tag`` (a default tag for every call) and the
+    setup/cleanup hooks ``_chia_setup``, ``_chia_setup_args``, ``_chia_cleanup``,
+    ``_chia_cleanup_args`` (defaults for every call). Options set to None are dropped.
+    Unset options keep Ray's defaults (e.g. ``max_retries=3``, ``num_cpus=1``).
+
+    Raises:
+        TypeError: If a hook option is not callable or its arguments are not a tuple.
     """
 
     def __init__(self, **kwargs: Any) -> None:
@@ -105,27 +118,59 @@ def ChiaCallRemote(func: ChiaWrapped[P, R], *args: P.args, **kwargs: P.kwargs) -
 
     Returns a ``ray.ObjectRef[R]`` where ``R`` is the wrapped function's return type, so
     ``get(...)`` can infer the final value type.
+
+    Raises:
+        TypeError: If ``func`` is not decorated with ``@ChiaFunction``.
     """
+    if not callable(getattr(func, "chia_remote", None)):
+        name = getattr(func, "__name__", repr(func))
+        raise TypeError(f"{name} is not decorated with @ChiaFunction")
     return func.chia_remote(*args, **kwargs)
 
 
 class _ChiaActorMethod:
-    """One actor method with ``remote`` and its alias ``chia_remote``."""
+    """One actor method with ``remote`` and its alias ``chia_remote``.
 
-    __slots__ = ("_method",)
+    Both accept the setup/cleanup hook options (in the call or in ``.options``); a call
+    with hooks goes through the actor's ``__ray_call__`` so the hooks run in the actor,
+    around the method.
+    """
 
-    def __init__(self, method: Any) -> None:
-        self._method = method
+    __slots__ = ("_actor", "_hooks", "_method", "_name", "_opts")
+
+    def __init__(self, actor: Any, name: str, opts: dict[str, Any] | None = None) -> None:
+        self._actor = actor
+        self._name = name
+        opts = dict(opts or {})
+        self._hooks = pop_hooks(opts)
+        self._opts = opts
+        method = getattr(actor, name)
+        self._method = method.options(**opts) if opts else method
 
     def remote(self, *args: Any, **kwargs: Any) -> Any:
-        """Call the actor method (as Ray's ``remote``)."""
-        return self._method.remote(*args, **kwargs)
+        """Call the actor method (as Ray's ``remote``).
+
+        Raises:
+            TypeError: If a hook option is not callable or its arguments are not a tuple.
+        """
+        hooks = self._hooks
+        if kwargs and not HOOK_KEYS.isdisjoint(kwargs):
+            hooks = pop_hooks(kwargs, hooks)
+        if hooks is None:
+            return self._method.remote(*args, **kwargs)
+        call = self._actor.__ray_call__
+        if self._opts:
+            call = call.options(**self._opts)
+        return call.remote(run_actor_method, self._name, hooks, *args, **kwargs)
 
     chia_remote = remote
 
     def options(self, **opts: Any) -> _ChiaActorMethod:
-        """Return the method with Ray call options applied."""
-        return _ChiaActorMethod(self._method.options(**opts))
+        """Return the method with Ray call options (and hook options) applied."""
+        merged = {**self._opts, **opts}
+        if self._hooks is not None:
+            merged = {**hooks_as_options(self._hooks), **merged}
+        return _ChiaActorMethod(self._actor, self._name, merged)
 
 
 class ChiaActorHandle:
@@ -149,7 +194,7 @@ class ChiaActorHandle:
     def __getattr__(self, name: str) -> _ChiaActorMethod:
         if name.startswith("__"):
             raise AttributeError(name)
-        return _ChiaActorMethod(getattr(self._actor, name))
+        return _ChiaActorMethod(self._actor, name)
 
     def __reduce__(self) -> tuple[Any, tuple[Any]]:
         return (ChiaActorHandle, (self._actor,))

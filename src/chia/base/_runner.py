@@ -8,6 +8,7 @@ from typing import Any
 
 from chia.base import _context, pid_registry
 from chia.base._context import CTX_KWARG, DispatchContext
+from chia.base._hooks import HOOKS_KWARG, run_with_hooks
 from chia.trace import profiler
 
 __all__ = ["bypass_task", "make_runner", "run_task"]
@@ -48,11 +49,18 @@ def run_task(
 
 
 def make_runner(fn: Callable[..., Any], name: str) -> Callable[..., Any]:
-    """Return the function handed to ``ray.remote`` for ``fn`` (named like it)."""
+    """Return the function handed to ``ray.remote`` for ``fn`` (named like it).
+
+    The runner takes the dispatch context and the per-call hooks out of the keyword
+    arguments; hooks run inside the task, so subprocesses they spawn are tracked with it.
+    """
 
     def runner(*args: Any, **kwargs: Any) -> Any:
         ctx = kwargs.pop(CTX_KWARG, None)
-        return run_task(name, ctx, lambda: fn(*args, **kwargs))
+        hooks = kwargs.pop(HOOKS_KWARG, None)
+        if hooks is None:
+            return run_task(name, ctx, lambda: fn(*args, **kwargs))
+        return run_task(name, ctx, lambda: run_with_hooks(hooks, lambda: fn(*args, **kwargs)))
 
     runner.__name__ = name
     runner.__qualname__ = name

@@ -19,18 +19,20 @@ import ray
 from chia.base import _context, cache, dispatch_proxy, pid_registry
 from chia.base import bypass as bypass_mod
 from chia.base._context import CTX_KWARG, DispatchContext
+from chia.base._hooks import HOOKS_KWARG, Hooks, merge_hooks, pop_hooks, run_with_hooks
 from chia.base._refs import ObjectRefCallback, get
 from chia.base._runner import bypass_task, make_runner
 from chia.base.bypass import get_active_bypass
 from chia.trace import profiler
 
-__all__ = ["TAG_KWARG", "BoundChiaFunction", "ChiaWrappedFunction"]
+__all__ = ["DISPLAY_KWARG", "TAG_KWARG", "BoundChiaFunction", "ChiaWrappedFunction"]
 
 P = ParamSpec("P")
 R = TypeVar("R")
 log = logging.getLogger(__name__)
 
 TAG_KWARG = "_chia_tag"
+DISPLAY_KWARG = "_chia_display_name"
 _bypass_remote: Any = None
 _driver_checked = False
 _driver_lock = threading.Lock()
@@ -53,15 +55,23 @@ class ChiaWrappedFunction(Generic[P, R]):
     Args:
         fn: The wrapped function.
         options: Ray options for ``.options()`` of the remote function; ``_chia_tag`` is
-            taken out as the default tag of every call.
+            taken out as the default tag of every call, the hook options
+            (``_chia_setup``...) as the default hooks. Options set to None are dropped
+            (as CHIA does), so ``.options(num_cpus=None)`` keeps the decorator's value.
+
+    Raises:
+        TypeError: If a hook option is not callable or its arguments are not a tuple.
     """
 
     def __init__(self, fn: Callable[P, R], options: dict[str, Any]) -> None:
-        opts = dict(options)
+        opts = {k: v for k, v in options.items() if v is not None}
+        self._given = dict(opts)
         self._fn = fn
         self._tag: str | None = opts.pop(TAG_KWARG, None)
+        self._hooks: Hooks | None = pop_hooks(opts)
         self._ray_opts = opts
         self._name: str = getattr(fn, "__name__", "chia_function")
+        self._qualname: str = getattr(fn, "__qualname__", self._name)
         self._remote: Any = None
         functools.update_wrapper(self, fn)
 
@@ -78,6 +88,16 @@ class ChiaWrappedFunction(Generic[P, R]):
         """The Ray options every dispatch uses."""
         return dict(self._ray_opts)
 
+    @property
+    def _chia_original(self) -> Callable[P, R]:
+        """The undecorated function (CHIA's attribute of the same name)."""
+        return self._fn
+
+    @property
+    def _chia_options(self) -> dict[str, Any]:
+        """The options as given (Ray options, ``_chia_tag``, hooks), None values dropped."""
+        return dict(self._given)
+
     def _remote_fn(self) -> Any:
         if self._remote is None:
             remote = ray.remote(make_runner(self._fn, self._name))
@@ -85,12 +105,26 @@ class ChiaWrappedFunction(Generic[P, R]):
         return self._remote
 
     def __call__(self, *args: P.args, **kwargs: P.kwargs) -> R:
-        """Run the function in this process (not a node: no Ray, no bypass)."""
-        kwargs.pop(TAG_KWARG, None)
-        return self._fn(*args, **kwargs)
+        """Run the function in this process (not a node: no Ray, no bypass).
+
+        The reserved options are taken out of ``kwargs``; setup/cleanup hooks run here,
+        around the call, with the same semantics as on a worker.
+        """
+        hooks = self._hooks
+        if kwargs:
+            kwargs.pop(TAG_KWARG, None)
+            kwargs.pop(DISPLAY_KWARG, None)
+            hooks = merge_hooks(kwargs, hooks)
+        if hooks is None:
+            return self._fn(*args, **kwargs)
+        return run_with_hooks(hooks, lambda: self._fn(*args, **kwargs))  # type: ignore[no-any-return]
 
     def chia_remote(self, *args: P.args, **kwargs: P.kwargs) -> Any:
         """Dispatch through Ray; return an ObjectRef (or an ``ObjectRefCallback``)."""
+        return _dispatch(self, args, kwargs)
+
+    def remote(self, *args: P.args, **kwargs: P.kwargs) -> Any:
+        """Alias of ``chia_remote`` (CHIA's ``.options(...)`` handles have it)."""
         return _dispatch(self, args, kwargs)
 
     @property
@@ -110,11 +144,15 @@ class ChiaWrappedFunction(Generic[P, R]):
         return blocking
 
     def options(self, **override: Any) -> ChiaWrappedFunction[P, R]:
-        """Return a copy with ``override`` merged into the Ray options (and tag)."""
-        merged = {**self._ray_opts, **override}
-        if self._tag is not None and TAG_KWARG not in override:
-            merged[TAG_KWARG] = self._tag
-        return ChiaWrappedFunction(self._fn, merged)
+        """Return a copy with ``override`` merged into the options (Ray, tag, hooks).
+
+        An override set to None keeps the current value.
+
+        Raises:
+            TypeError: If a hook option is not callable or its arguments are not a tuple.
+        """
+        kept = {k: v for k, v in override.items() if v is not None}
+        return ChiaWrappedFunction(self._fn, {**self._given, **kept})
 
     def __get__(self, obj: Any, objtype: Any = None) -> Any:
         if obj is None:
@@ -135,6 +173,8 @@ class BoundChiaFunction:
         self._obj = obj
         self.__name__ = wrapped._name
         self.__doc__ = wrapped.__doc__
+        self._chia_original = wrapped._fn
+        self._chia_options = wrapped._chia_options
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         """Run the method locally on the bound instance."""
@@ -143,6 +183,8 @@ class BoundChiaFunction:
     def chia_remote(self, *args: Any, **kwargs: Any) -> Any:
         """Dispatch the method through Ray; pass the instance as the first argument."""
         return self._wrapped.chia_remote(*args, **kwargs)
+
+    remote = chia_remote
 
     def chia_remote_blocking(self, *args: Any, **kwargs: Any) -> Any:
         """Dispatch the method and wait for its value (instance passed explicitly)."""
@@ -157,12 +199,15 @@ def _submit_direct(
     wrapped: ChiaWrappedFunction[..., Any],
     bypass_info: tuple[Callable[..., Any], str | None] | None,
     ctx: DispatchContext | None,
+    hooks: Hooks | None,
     args: tuple[Any, ...],
     kwargs: dict[str, Any],
 ) -> Any:
-    """Submit the real task (or its bypass stand-in) from this process."""
+    """Submit the real task (or its bypass stand-in, which runs no hooks) from here."""
     call_kwargs = {**kwargs, CTX_KWARG: ctx} if ctx is not None else kwargs
     if bypass_info is None:
+        if hooks is not None:
+            call_kwargs = {**call_kwargs, HOOKS_KWARG: hooks}
         return wrapped._remote_fn().remote(*args, **call_kwargs)
     global _bypass_remote
     if _bypass_remote is None:
@@ -179,7 +224,12 @@ def _dispatch(
 ) -> Any:
     if not _driver_checked:
         _on_first_driver_dispatch()
-    tag = kwargs.pop(TAG_KWARG, None) if TAG_KWARG in kwargs else wrapped._tag
+    if kwargs:
+        tag = kwargs.pop(TAG_KWARG, wrapped._tag)
+        kwargs.pop(DISPLAY_KWARG, None)
+        hooks = merge_hooks(kwargs, wrapped._hooks)
+    else:
+        tag, hooks = wrapped._tag, wrapped._hooks
     if args and any(isinstance(a, ObjectRefCallback) for a in args):
         args = tuple(a.ref if isinstance(a, ObjectRefCallback) else a for a in args)
     parent = _context.current()
@@ -188,14 +238,17 @@ def _dispatch(
     proxy = dispatch_proxy.should_proxy(wrapped._ray_opts)
     quiet = tag is None and parent is None and collector is None and not proxy
     if quiet and (bypass is None or not bypass.active):
+        if hooks is not None:
+            kwargs[HOOKS_KWARG] = hooks
         return wrapped._remote_fn().remote(*args, **kwargs)
-    return _dispatch_full(wrapped, args, kwargs, tag, parent, bypass, collector, proxy)
+    return _dispatch_full(wrapped, args, kwargs, hooks, tag, parent, bypass, collector, proxy)
 
 
 def _dispatch_full(
     wrapped: ChiaWrappedFunction[..., Any],
     args: tuple[Any, ...],
     kwargs: dict[str, Any],
+    hooks: Hooks | None,
     tag: str | None,
     parent: DispatchContext | None,
     bypass: Any,
@@ -204,7 +257,7 @@ def _dispatch_full(
 ) -> Any:
     name = wrapped._name
     active = bypass is not None and bypass.active
-    bypassed = active and bypass.is_bypassed(name, tag, *args, **kwargs)
+    bypassed = active and bypass.is_bypassed(wrapped._qualname, tag, *args, **kwargs)
     single = wrapped._ray_opts.get("num_returns", 1) == 1
     cached = not bypassed and single and cache.is_cached(name, tag)
     ctx: DispatchContext | None = None
@@ -225,15 +278,15 @@ def _dispatch_full(
             tag=tag,
             cached=cached,
         )
-    info = bypass.get_provider_info(name) if bypassed else None
+    info = bypass.get_provider_info(wrapped._qualname) if bypassed else None
     if proxy and not single:
         log.warning("%s: num_returns > 1 cannot be relayed; dispatching directly", name)
         proxy = False
     if proxy:
-        submit = functools.partial(_submit_direct, wrapped, info, ctx, args, kwargs)
+        submit = functools.partial(_submit_direct, wrapped, info, ctx, hooks, args, kwargs)
         ref = dispatch_proxy.get_dispatch_proxy().relay.remote(submit)
     else:
-        ref = _submit_direct(wrapped, info, ctx, args, kwargs)
+        ref = _submit_direct(wrapped, info, ctx, hooks, args, kwargs)
     if cached and tag is not None:
         return ObjectRefCallback(ref, cache.CacheWrite(tag))
     return ref

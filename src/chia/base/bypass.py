@@ -14,7 +14,12 @@ YAML format::
         data: /path/to/file.json   # optional
         tags: ["iter0_.*"]         # optional; a call's tag must fullmatch one
       simple_function: true        # shorthand (bypass, no data)
+      BuilderA.build: true         # a method, by qualified name
       # not listed = not bypassed (default, no error)
+
+A function is looked up by its qualified name (``BuilderA.build``) first, then by its
+bare name (``build``), both in the YAML and in ``set_provider``/``set_cond``: the bare
+name matches that method in every class, the qualified one only in its class.
 
 Provider signature (runs on the worker)::
 
@@ -70,6 +75,14 @@ def _decode(key: str, blob: bytes) -> Bypass:
             found = Bypass._from_state(cloudpickle_loads(blob))
             _decoded[key] = found
         return found
+
+
+def _lookup(mapping: dict[str, Any], func_name: str) -> Any:
+    """``mapping[func_name]``, else the entry of its bare name (after the last dot)."""
+    found = mapping.get(func_name)
+    if found is None and "." in func_name:
+        found = mapping.get(func_name.rsplit(".", 1)[1])
+    return found
 
 
 def _default_file_provider(
@@ -170,14 +183,14 @@ class Bypass:
         returns truthy. The condition gets the original call arguments and may do remote
         work (e.g. a cache lookup).
         """
-        rule = self._rules.get(func_name)
+        rule: Rule | None = _lookup(self._rules, func_name)
         if rule is None or not rule.enabled:
             return False
-        if func_name not in self._providers and rule.data is None:
+        if _lookup(self._providers, func_name) is None and rule.data is None:
             return False
         if not rule.matches(tag):
             return False
-        cond = self._conds.get(func_name)
+        cond = _lookup(self._conds, func_name)
         return True if cond is None else bool(cond(tag, rule.data, *args, **kwargs))
 
     def get_provider_info(self, func_name: str) -> tuple[Callable[..., Any], str | None]:
@@ -186,10 +199,11 @@ class Bypass:
         Raises:
             KeyError: If the function has neither a provider nor a ``data:`` path.
         """
-        rule = self._rules.get(func_name)
+        rule: Rule | None = _lookup(self._rules, func_name)
         data_path = rule.data if rule is not None else None
-        if func_name in self._providers:
-            return self._providers[func_name], data_path
+        provider = _lookup(self._providers, func_name)
+        if provider is not None:
+            return provider, data_path
         if data_path is not None:
             return _default_file_provider, data_path
         raise KeyError(f"bypass for {func_name!r} has neither a provider nor a data path")

@@ -162,3 +162,26 @@ def test_chia_actor_adds_chia_remote_and_is_idempotent(ray_local: None) -> None:
     assert get(store.size.chia_remote()) == 2
     assert store.actor is raw
     ray.kill(store.actor)
+
+
+def test_chia_attributes_on_wrapped_functions() -> None:
+    assert add._chia_original(1, 2) == 3
+    assert add._chia_options == {"num_cpus": 0.1}
+    tagged = ChiaFunction(num_gpus=None, _chia_tag="t")(Tool.do_work._chia_original)
+    assert tagged._chia_options == {"_chia_tag": "t"}  # None options are dropped
+    assert Tool(2).do_work._chia_original is Tool.do_work._chia_original
+    assert add.options(num_cpus=None).ray_options == {"num_cpus": 0.1}  # type: ignore[attr-defined]
+
+
+def test_call_remote_on_an_undecorated_function_is_a_type_error() -> None:
+    def undecorated(x: int) -> int:
+        return x
+
+    with pytest.raises(TypeError, match="undecorated is not decorated with @ChiaFunction"):
+        ChiaCallRemote(undecorated, 1)  # type: ignore[arg-type]
+
+
+def test_options_handle_has_remote_and_display_name_is_reserved(ray_local: None) -> None:
+    assert get(add.options(num_cpus=0.2).remote(1, 2)) == 3
+    assert get(add.chia_remote(1, 2, _chia_display_name="sum")) == 3  # type: ignore[call-arg]
+    assert add(1, 2, _chia_display_name="sum") == 3  # type: ignore[call-arg]

@@ -188,3 +188,33 @@ def test_data_file_served_from_the_owning_node(ray_local: None, tmp_path: Path) 
     server = bp.file_server()
     assert ray.get(server.get_text.remote(str(text))) == "hello"
     assert ray.get(server.node_id.remote()) == ray.get_runtime_context().get_node_id()
+
+
+class BuilderA:
+    @ChiaFunction(num_cpus=0.1)
+    def build(self) -> str:
+        return "A real"
+
+
+class BuilderB:
+    @ChiaFunction(num_cpus=0.1)
+    def build(self) -> str:
+        return "B real"
+
+
+def replay(tag: str | None, data_path: str | None, *args: object) -> str:
+    return "replayed"
+
+
+def test_qualified_name_wins_and_bare_name_matches_every_class(
+    ray_local: None, tmp_path: Path
+) -> None:
+    a, b = BuilderA(), BuilderB()
+    qualified = Bypass(write_yaml(tmp_path, "bypass:\n  BuilderA.build: true\n"))
+    qualified.set_provider("BuilderA.build", replay)
+    assert get(BuilderA.build.chia_remote(a)) == "replayed"
+    assert get(BuilderB.build.chia_remote(b)) == "B real"
+    bare = Bypass(write_yaml(tmp_path, "bypass:\n  build: true\n"))
+    bare.set_provider("build", replay)
+    assert bare.is_bypassed("BuilderB.build")
+    assert get(BuilderB.build.chia_remote(b)) == "replayed"
