@@ -1,5 +1,10 @@
 """Ray's CLI pinned to a chia cluster: status, list, ray, and job stop that kills the job's
-tracked subprocesses (PID registry) before stopping the job."""
+tracked subprocesses (PID registry) before stopping the job.
+
+The commands are spelled as CHIA's documentation spells them (`chia up cluster.yaml -y -v`,
+--chia-cluster before or after the Ray command or as `=PATH`, an entrypoint after `--`
+that keeps its own `--chia-cluster`, `chia job stop ID --kill-tracked-pids --grace-period
+N`, `chia down cluster.yaml -y`), so a CHIA user's scripts are what this runs."""
 
 from __future__ import annotations
 
@@ -28,6 +33,7 @@ def hold(path):
     open(path, "w").write(str(child.pid))
     return child.wait()
 
+assert sys.argv[2:] == ["--chia-cluster", "verbatim"], sys.argv  # what followed `--`
 ray.init()
 print("result", ray.get(hold.chia_remote(sys.argv[1])))
 time.sleep(300)  # only `chia job stop` ends this job
@@ -39,15 +45,16 @@ def test_proxy_commands_and_job_stop(tmp_path):
     with cluster_sandbox(tmp_path) as box:
         path = box.write(CLUSTER)
         assert box.chia("status").returncode == 2  # no live cluster yet: a usage error
-        up = box.chia("up", str(path), "-y")
+        up = box.chia("up", str(path), "-y", "-v")
         assert up.returncode == 0, up.stdout + up.stderr
+        assert "run: " in up.stderr  # -v: each command run on each machine
         try:
             deadline = time.monotonic() + 30  # the autoscaler's report lags a few seconds
             while "tool" not in (status := box.chia("status", "--chia-cluster", str(path))).stdout:
                 assert status.returncode == 0, status.stderr
                 assert time.monotonic() < deadline, status.stdout
                 time.sleep(1)
-            nodes = box.chia("list", "nodes", "--chia-cluster", str(path))
+            nodes = box.chia("list", "nodes", f"--chia-cluster={path}")
             assert nodes.returncode == 0, nodes.stderr
             assert nodes.stdout.count("ALIVE") == 2
             assert box.chia("ray", "status").returncode == 0  # the only live cluster
@@ -67,6 +74,8 @@ def test_proxy_commands_and_job_stop(tmp_path):
                 sys.executable,
                 str(script),
                 str(pid_file),
+                "--chia-cluster",
+                "verbatim",
             )
             assert submit.returncode == 0, submit.stdout + submit.stderr
             deadline = time.monotonic() + 90
@@ -75,15 +84,18 @@ def test_proxy_commands_and_job_stop(tmp_path):
                 time.sleep(0.3)
             child = int(pid_file.read_text())
             assert is_running(child)
-            stop = box.chia("job", "stop", "hold-1")
+            stop = box.chia("job", "stop", "hold-1", "--kill-tracked-pids", "--grace-period", "2")
             assert stop.returncode == 0, stop.stdout + stop.stderr
             assert "killed 1 tracked subprocess(es) of hold-1" in stop.stdout
             deadline = time.monotonic() + 15
             while is_running(child):
                 assert time.monotonic() < deadline
                 time.sleep(0.1)
-            assert "was stopped" in box.chia("job", "status", "hold-1").stdout
+            assert (
+                "was stopped"
+                in box.chia("job", "--chia-cluster", str(path), "status", "hold-1").stdout
+            )
         finally:
-            down = box.chia("down", str(path))
+            down = box.chia("down", str(path), "-y")
         assert down.returncode == 0, down.stderr
         assert box.processes() == {}
