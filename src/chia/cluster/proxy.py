@@ -166,7 +166,9 @@ def resolve_state(path: Path | None) -> ClusterState:
         return state
     states = live_states()
     if not states:
-        raise ChiaUsageError("no live chia cluster: run `chia up cluster.yaml` first")
+        raise ChiaUsageError(
+            "no live chia cluster: run `chia up cluster.yaml` first (or give Ray an --address)"
+        )
     if len(states) > 1:
         names = ", ".join(s.cluster_name for s in states)
         raise ChiaUsageError(f"several live clusters ({names}): pass --chia-cluster PATH")
