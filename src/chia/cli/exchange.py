@@ -36,12 +36,20 @@ def serve(
             "Mailbox store: memory (in-process: a restart of this server loses every "
             "mailbox and queued message, so running agents must be restarted too) or "
             "redis (mailboxes kept across server restarts; give redis-server "
-            "`appendonly yes` to keep them across its own restarts too)."
+            "`appendonly yes` to keep them across its own restarts too). With push, "
+            "several servers over one Redis share the mailboxes: a client may use any."
         ),
     ),
     redis_url: str | None = typer.Option(
         None, "--redis-url", help="redis://host:port/db for --backend redis."
     ),
+    redis_prefix: str | None = typer.Option(
+        None, "--redis-prefix", help="Key prefix of the push mailboxes (default chia:push)."
+    ),
+    tls_cert: Path | None = typer.Option(
+        None, "--tls-cert", help="PEM certificate: serve TLS, wss:// (push only)."
+    ),
+    tls_key: Path | None = typer.Option(None, "--tls-key", help="Its PEM private key."),
     url_file: Path | None = typer.Option(
         None, "--url-file", help="Also write the bound URL to this file (for scripts)."
     ),
@@ -73,8 +81,8 @@ def serve(
         raise ChiaUsageError(f"unknown --backend {backend!r}: use memory or redis")
     if transport not in ("http", "push"):
         raise ChiaUsageError(f"unknown --transport {transport!r}: use http or push")
-    if transport == "push" and backend != "memory":
-        raise ChiaUsageError("--transport push has only --backend memory for now")
+    if transport == "http" and (tls_cert or tls_key or redis_prefix):
+        raise ChiaUsageError("--tls-cert, --tls-key and --redis-prefix are for --transport push")
     token = os.environ.get(TOKEN_ENV) or None
     check_bind(host, token, insecure)
 
@@ -88,7 +96,7 @@ def serve(
             partial.replace(url_file)
 
     if transport == "push":
-        from chia.exchange.push.server import serve_push
+        from chia.exchange.push.server import make_store, serve_push, server_tls
 
         signum = asyncio.run(
             serve_push(
@@ -97,6 +105,8 @@ def serve(
                 token=token,
                 insecure=insecure,
                 max_message_bytes=max_message_bytes,
+                store=make_store(backend, redis_url, redis_prefix),
+                tls=server_tls(tls_cert, tls_key),
                 on_ready=ready,
             )
         )

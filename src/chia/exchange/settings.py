@@ -63,7 +63,8 @@ class ExchangeSettings(BaseModel):
     Attributes:
         kind: Which Academy exchange to use.
         url: Base URL of the HTTP exchange (``kind="http"``) or ``ws://host:port`` of the
-            push exchange (``kind="push"``), as printed by ``chia exchange serve``.
+            push exchange (``kind="push"``; ``wss://`` with TLS; several servers over
+            one Redis comma-separated), as printed by ``chia exchange serve``.
         redis_host: Redis server host (``redis`` and ``hybrid``).
         redis_port: Redis server port.
         redis_db: Redis database number; the isolation unit of the ``redis`` kind.
@@ -104,9 +105,11 @@ class ExchangeSettings(BaseModel):
                 raise ValueError(
                     "the push exchange needs a url (from `chia exchange serve --transport push`)"
                 )
-            parsed = urlparse(self.url)
-            if parsed.scheme not in ("ws", "wss") or not parsed.netloc:
-                raise ValueError(f"exchange url {self.url!r} is not a ws:// URL")
+            # Several servers over one Redis may be listed, comma-separated.
+            for part in self.url.split(","):
+                parsed = urlparse(part.strip())
+                if parsed.scheme not in ("ws", "wss") or not parsed.netloc:
+                    raise ValueError(f"exchange url {self.url!r} is not a ws:// URL")
         return self
 
     @classmethod

@@ -45,6 +45,7 @@ from pydantic import BaseModel, Field, TypeAdapter, ValidationError
 
 from chia.errors import ChiaError
 from chia.exchange.push.connection import TERMINATED, ServerError, Socket
+from chia.exchange.push.dial import CA_FILE_ENV, split_urls
 from chia.exchange.push.protocol import PATH, PROTOCOL_VERSION, ErrorCode
 
 if TYPE_CHECKING:
@@ -277,7 +278,8 @@ class PushExchangeFactory(ExchangeFactory[PushTransport]):
     when a transport connects, so it never travels with the factory.
 
     Args:
-        url: ``ws://host:port`` of the server.
+        url: ``ws://host:port`` (``wss://`` with TLS) of the server, or several servers
+            over one Redis, comma-separated (tried in turn when one is down).
         config: Academy client config (heartbeat interval...).
         connect_timeout_s: Longest wait for one connection and its welcome.
     """
@@ -292,6 +294,8 @@ class PushExchangeFactory(ExchangeFactory[PushTransport]):
         super().__init__(config)
         self.url = url.rstrip("/")
         self.connect_timeout_s = connect_timeout_s
+        #: Index (in ``split_urls(url)``) of the server that answered last.
+        self._current = 0
 
     def __reduce__(self) -> tuple[Any, ...]:
         return (_rebuild, (self.url, self.config, self.connect_timeout_s))
@@ -310,28 +314,53 @@ class PushExchangeFactory(ExchangeFactory[PushTransport]):
         return PushTransport(mailbox_id, self)
 
     async def _open_socket(self, mailbox: EntityId, role: str, ensure: bool) -> Socket:
+        """Connect to the first server that answers, starting with the last good one."""
         import aiohttp
 
+        urls = split_urls(self.url)
+        error: Exception = ConnectionError(f"no push exchange URL in {self.url!r}")
+        for step in range(len(urls)):
+            index = (self._current + step) % len(urls)
+            try:
+                sock = await self._open_one(urls[index], mailbox, role, ensure)
+            except (OSError, aiohttp.ClientError, asyncio.TimeoutError) as exc:
+                error = exc  # down or unreachable: the next server over the same Redis
+                continue
+            self._current = index
+            return sock
+        raise error
+
+    async def _open_one(self, url: str, mailbox: EntityId, role: str, ensure: bool) -> Socket:
+        import aiohttp
+
+        from chia.exchange.push.dial import client_tls, connector_for
         from chia.exchange.settings import http_headers
 
-        session = aiohttp.ClientSession()
+        tls = client_tls(url)
+        session = aiohttp.ClientSession(connector=connector_for(url, tls))
         try:
             try:
                 ws = await session.ws_connect(
-                    self.url + PATH,
+                    url + PATH,
                     headers=http_headers(),
                     heartbeat=30.0,
                     max_msg_size=0,
+                    ssl=tls if tls is not None else True,
                     timeout=aiohttp.ClientWSTimeout(ws_close=self.connect_timeout_s),
                 )
+            except aiohttp.ClientConnectorCertificateError as exc:
+                raise PushExchangeError(
+                    f"the push exchange at {url} has a certificate this client does not "
+                    f"trust ({exc.certificate_error}): set ${CA_FILE_ENV} to its CA's PEM file"
+                ) from None
             except aiohttp.WSServerHandshakeError as exc:
                 if exc.status == 401:
                     raise PushExchangeError(
-                        f"the push exchange at {self.url} refused the token: set "
+                        f"the push exchange at {url} refused the token: set "
                         "$CHIA_EXCHANGE_TOKEN to the server's"
                     ) from None
                 raise PushExchangeError(
-                    f"{self.url} is not a push exchange (HTTP {exc.status} on {PATH})"
+                    f"{url} is not a push exchange (HTTP {exc.status} on {PATH})"
                 ) from None
             sock = Socket(session, ws)
             fields = {"v": PROTOCOL_VERSION, "mailbox": str(mailbox.uid), "role": role}
@@ -342,7 +371,7 @@ class PushExchangeFactory(ExchangeFactory[PushTransport]):
                 )
             except ServerError as exc:
                 await sock.close()
-                raise PushExchangeError(f"the push exchange at {self.url}: {exc}") from None
+                raise PushExchangeError(f"the push exchange at {url}: {exc}") from None
             sock.limit = int(welcome["max_message_bytes"])
             return sock
         except BaseException:

@@ -8,8 +8,9 @@ not acknowledged goes back to the front of the queue, in order, for the next lis
 So a message is never lost while the server runs; it may be delivered twice (pushed, then
 the socket broke before the ack arrived): the delivery contract above dedupes.
 
-The store is plain data and synchronous; the server's connections drive it. A later Redis
-store keeps the same methods.
+The server's connections drive a :class:`Store`: this module's :class:`MemoryStore` (one
+process) or :class:`~chia.exchange.push.redis_store.RedisStore` (several ``serve``
+processes over one Redis). Their methods are coroutines; the memory store's never wait.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from typing import Protocol
 
 from chia.exchange.push.protocol import ErrorCode, FrameError
 
-__all__ = ["Listener", "Mailbox", "MemoryStore"]
+__all__ = ["WINDOW", "Listener", "Mailbox", "MemoryStore", "Store"]
 
 #: Messages pushed to one listener and not yet acknowledged, at most.
 WINDOW = 1024
@@ -35,6 +36,51 @@ class Listener(Protocol):
 
     def terminated(self) -> None:
         """The mailbox was terminated: tell the client and stop listening."""
+
+
+class Store(Protocol):
+    """The mailbox operations the server needs (see :class:`MemoryStore` for each one)."""
+
+    async def start(self) -> None:
+        """Connect (the memory store has nothing to do)."""
+
+    async def close(self) -> None:
+        """Disconnect; every mailbox stays where it is kept."""
+
+    async def ensure(
+        self, uid: str, role: str, name: str | None = None, mro: list[str] | None = None
+    ) -> object:
+        """Create or update ``uid``'s mailbox."""
+
+    async def send(self, dest: str, src: str, kind: str, tag: str, msg: str) -> None:
+        """Queue ``msg`` for ``dest``."""
+
+    async def attach(self, uid: str, listener: Listener) -> object:
+        """Make ``listener`` the one listener of ``uid``."""
+
+    async def detach(self, uid: str, listener: Listener) -> None:
+        """``listener`` is gone."""
+
+    async def take(self, uid: str, listener: Listener) -> list[tuple[int, str]]:
+        """Queued messages for ``listener`` to push."""
+
+    async def ack(self, uid: str, listener: Listener, upto: int) -> None:
+        """Forget delivered messages."""
+
+    async def heartbeat(self, uid: str) -> None:
+        """Record that ``uid``'s client is alive."""
+
+    async def status(self, uid: str) -> tuple[str, float | None]:
+        """``uid``'s state and heartbeat age."""
+
+    async def terminate(self, uid: str) -> list[str]:
+        """Terminate ``uid``; its unanswered requests."""
+
+    async def discover(self, agent: str, subclasses: bool) -> list[tuple[str, str | None]]:
+        """Live agents of a class."""
+
+    async def stats(self, uid: str) -> dict[str, int]:
+        """Academy ``AgentStats`` fields."""
 
 
 @dataclass(eq=False)
@@ -69,6 +115,12 @@ class MemoryStore:
     def __init__(self) -> None:
         self.mailboxes: dict[str, Mailbox] = {}
 
+    async def start(self) -> None:
+        """Nothing to connect to."""
+
+    async def close(self) -> None:
+        """Nothing to disconnect (the mailboxes go with the process)."""
+
     def _get(self, uid: str) -> Mailbox:
         box = self.mailboxes.get(uid)
         if box is None:
@@ -81,7 +133,7 @@ class MemoryStore:
         """True when ``uid`` has a mailbox (terminated or not)."""
         return uid in self.mailboxes
 
-    def ensure(
+    async def ensure(
         self, uid: str, role: str, name: str | None = None, mro: list[str] | None = None
     ) -> Mailbox:
         """Create ``uid``'s mailbox, or update an existing one (re-registering keeps its queue).
@@ -100,7 +152,7 @@ class MemoryStore:
             box.mro, box.role = list(mro), "agent"
         return box
 
-    def send(self, dest: str, src: str, kind: str, tag: str, msg: str) -> None:
+    async def send(self, dest: str, src: str, kind: str, tag: str, msg: str) -> None:
         """Queue ``msg`` for ``dest`` and wake its listener.
 
         Raises:
@@ -121,7 +173,7 @@ class MemoryStore:
         if box.listener is not None:
             box.listener.wake()
 
-    def attach(self, uid: str, listener: Listener) -> Mailbox:
+    async def attach(self, uid: str, listener: Listener) -> Mailbox:
         """Make ``listener`` the one listener of ``uid``; a previous one is detached.
 
         Raises:
@@ -134,14 +186,14 @@ class MemoryStore:
             listener.wake()
         return box
 
-    def detach(self, uid: str, listener: Listener) -> None:
+    async def detach(self, uid: str, listener: Listener) -> None:
         """``listener`` is gone: its unacknowledged messages go back to the queue."""
         box = self.mailboxes.get(uid)
         if box is not None and box.listener is listener:
             box.listener = None
             box.requeue_inflight()
 
-    def take(self, uid: str, listener: Listener) -> list[tuple[int, str]]:
+    async def take(self, uid: str, listener: Listener) -> list[tuple[int, str]]:
         """Move queued messages to ``inflight`` (up to the window) for ``listener`` to push."""
         box = self.mailboxes.get(uid)
         if box is None or box.listener is not listener or box.terminated:
@@ -155,7 +207,7 @@ class MemoryStore:
             room -= 1
         return taken
 
-    def ack(self, uid: str, listener: Listener, upto: int) -> None:
+    async def ack(self, uid: str, listener: Listener, upto: int) -> None:
         """Forget messages up to ``upto`` (delivered); wake the listener if more wait."""
         box = self.mailboxes.get(uid)
         if box is None or box.listener is not listener:
@@ -168,7 +220,7 @@ class MemoryStore:
         if box.queue:
             listener.wake()
 
-    def heartbeat(self, uid: str) -> None:
+    async def heartbeat(self, uid: str) -> None:
         """Record that ``uid``'s client is alive now.
 
         Raises:
@@ -176,7 +228,7 @@ class MemoryStore:
         """
         self._get(uid).heartbeat = time.time()
 
-    def status(self, uid: str) -> tuple[str, float | None]:
+    async def status(self, uid: str) -> tuple[str, float | None]:
         """``("missing"|"terminated"|"active", seconds since the last heartbeat or None)``."""
         box = self.mailboxes.get(uid)
         if box is None:
@@ -185,7 +237,7 @@ class MemoryStore:
             return "terminated", None
         return "active", None if box.heartbeat is None else time.time() - box.heartbeat
 
-    def terminate(self, uid: str) -> list[str]:
+    async def terminate(self, uid: str) -> list[str]:
         """Terminate ``uid`` (no-op if missing); return its unanswered requests' JSON.
 
         Its queue is dropped and its listener told; the caller answers each returned
@@ -204,7 +256,7 @@ class MemoryStore:
             listener.terminated()
         return pending
 
-    def discover(self, agent: str, subclasses: bool) -> list[tuple[str, str | None]]:
+    async def discover(self, agent: str, subclasses: bool) -> list[tuple[str, str | None]]:
         """Live agent mailboxes whose class is ``agent`` (or a subclass): (uid, name)."""
         found = []
         for box in self.mailboxes.values():
@@ -214,7 +266,7 @@ class MemoryStore:
                 found.append((box.uid, box.name))
         return found
 
-    def stats(self, uid: str) -> dict[str, int]:
+    async def stats(self, uid: str) -> dict[str, int]:
         """Academy ``AgentStats`` fields of ``uid`` (zeros for a missing mailbox)."""
         box = self.mailboxes.get(uid)
         if box is None:

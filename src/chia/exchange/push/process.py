@@ -19,7 +19,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from types import TracebackType
 
-from chia.errors import ChiaError, ChiaUsageError
+from chia.errors import ChiaError
 from chia.exchange.push.protocol import DEFAULT_MAX_MESSAGE_BYTES
 from chia.exchange.server import check_bind
 from chia.exchange.settings import TOKEN_ENV, ExchangeSettings
@@ -33,8 +33,10 @@ class PushServer:
 
     Example:
         ```python
-        with PushServer() as server:          # 127.0.0.1, free port, in memory
+        with PushServer() as server:  # 127.0.0.1, free port, in memory
             settings = server.settings()
+        with PushServer(backend="redis", redis_url="redis://127.0.0.1:6379/0") as server:
+            ...
         ```
 
     Args:
@@ -43,6 +45,11 @@ class PushServer:
         token: Shared token (default ``$CHIA_EXCHANGE_TOKEN``), given through the env.
         insecure: Allow a non-loopback bind without a token.
         max_message_bytes: Largest message the server accepts.
+        backend: ``memory`` or ``redis`` (then ``redis_url``, and ``redis_prefix``).
+        redis_url: ``redis://host:port/db`` of the redis backend.
+        redis_prefix: Key prefix in Redis (several exchanges may share one Redis).
+        tls_cert: Certificate (PEM) for TLS; the URL is then ``wss://``.
+        tls_key: Its private key (PEM).
         workdir: Where ``push.url`` and ``push.log`` go (a temp dir if None).
         start_timeout_s: How long to wait for the child's URL.
     """
@@ -55,6 +62,11 @@ class PushServer:
         token: str | None = None,
         insecure: bool = False,
         max_message_bytes: int = DEFAULT_MAX_MESSAGE_BYTES,
+        backend: str = "memory",
+        redis_url: str | None = None,
+        redis_prefix: str | None = None,
+        tls_cert: Path | None = None,
+        tls_key: Path | None = None,
         workdir: Path | None = None,
         start_timeout_s: float = 30.0,
     ) -> None:
@@ -70,6 +82,14 @@ class PushServer:
         self._argv = [sys.executable, "-m", "chia.exchange.push.process", "--host", host]
         self._argv += ["--port", str(port), "--max-message-bytes", str(max_message_bytes)]
         self._argv += ["--url-file", str(self._url_file)] + (["--insecure"] if insecure else [])
+        self._argv += ["--backend", backend]
+        for flag, value in [
+            ("--redis-url", redis_url),
+            ("--redis-prefix", redis_prefix),
+            ("--tls-cert", tls_cert),
+            ("--tls-key", tls_key),
+        ]:
+            self._argv += [flag, str(value)] if value is not None else []
         self._start_timeout_s = start_timeout_s
         self._proc: subprocess.Popen[bytes] | None = None
         self.url = ""
@@ -80,7 +100,7 @@ class PushServer:
         return self._proc.pid if self._proc is not None else None
 
     def settings(self) -> ExchangeSettings:
-        """Exchange settings that reach this server."""
+        """Exchange settings that reach this server (its ``ws://`` or ``wss://`` URL)."""
         return ExchangeSettings(kind="push", url=self.url)
 
     def start(self) -> str:
@@ -135,7 +155,7 @@ class PushServer:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Child entry point: ``python -m chia.exchange.push.process --port 0 --url-file f``."""
-    from chia.exchange.push.server import serve_push
+    from chia.exchange.push.server import make_store, serve_push, server_tls
 
     parser = argparse.ArgumentParser(prog="python -m chia.exchange.push.process")
     parser.add_argument("--host", default="127.0.0.1")
@@ -144,6 +164,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--url-file", type=Path, default=None)
     parser.add_argument("--insecure", action="store_true")
     parser.add_argument("--parent-pid", type=int, default=None)
+    parser.add_argument("--backend", default="memory")
+    parser.add_argument("--redis-url", default=None)
+    parser.add_argument("--redis-prefix", default=None)
+    parser.add_argument("--tls-cert", type=Path, default=None)
+    parser.add_argument("--tls-key", type=Path, default=None)
     args = parser.parse_args(argv)
     if args.parent_pid is not None:
         die_with_parent(signal.SIGTERM, parent=args.parent_pid)
@@ -163,10 +188,12 @@ def main(argv: Sequence[str] | None = None) -> int:
                 token=os.environ.get(TOKEN_ENV) or None,
                 insecure=args.insecure,
                 max_message_bytes=args.max_message_bytes,
+                store=make_store(args.backend, args.redis_url, args.redis_prefix),
+                tls=server_tls(args.tls_cert, args.tls_key),
                 on_ready=ready,
             )
         )
-    except ChiaUsageError as exc:
+    except ChiaError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return exc.exit_code
     return 0

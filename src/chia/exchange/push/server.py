@@ -1,15 +1,15 @@
-"""The push exchange server: one aiohttp WebSocket per client, mailboxes in memory.
+"""The push exchange server: one aiohttp WebSocket per client, pushed mailboxes.
 
 Messages are pushed to a mailbox's listener as they arrive (no polling), in the order
-each sender's frames reached the server (one connection's frames are handled in order).
-A mailbox without a listener keeps its messages until one attaches (see
-:mod:`chia.exchange.push.mailboxes`). Bad input never stops the server: a malformed
-frame gets an ``error`` frame and one log line, and the connection keeps working; only a
-client of another protocol version is disconnected (after being told why).
+each sender's frames reached the server (:mod:`chia.exchange.push.handler`). A mailbox
+without a listener keeps its messages until one attaches. Mailboxes live in this
+process (:class:`~chia.exchange.push.mailboxes.MemoryStore`) or in Redis
+(:class:`~chia.exchange.push.redis_store.RedisStore`), where several servers share them.
 
 The shared token (``$CHIA_EXCHANGE_TOKEN``) is checked on the WebSocket upgrade, as the
 HTTP exchange checks it on every request; binding a non-loopback address requires one
-unless ``insecure`` (:func:`chia.exchange.server.check_bind`).
+unless ``insecure`` (:func:`chia.exchange.server.check_bind`). Given a certificate and
+its key, the server speaks TLS (``wss://``).
 """
 
 from __future__ import annotations
@@ -18,31 +18,25 @@ import asyncio
 import contextlib
 import hmac
 import logging
+import os
 import signal
 import socket
-from collections.abc import Callable
+import ssl
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
 from typing import TYPE_CHECKING
 
-from chia.exchange.push.mailboxes import MemoryStore
-from chia.exchange.push.protocol import (
-    DEFAULT_MAX_MESSAGE_BYTES,
-    PATH,
-    PROTOCOL_VERSION,
-    ErrorCode,
-    Frame,
-    FrameError,
-    deliver_frame,
-    error_frame,
-    parse_frame,
-    reply_frame,
-)
+from chia.errors import ChiaUsageError
+from chia.exchange.push.handler import Connection
+from chia.exchange.push.mailboxes import MemoryStore, Store
+from chia.exchange.push.protocol import DEFAULT_MAX_MESSAGE_BYTES, PATH, ErrorCode, error_frame
 from chia.exchange.server import check_bind
 from chia.interrupts import note_signal
 
 if TYPE_CHECKING:
     from aiohttp import web
 
-__all__ = ["create_app", "serve_push"]
+__all__ = ["create_app", "make_store", "serve_push", "server_tls"]
 
 logger = logging.getLogger("chia.exchange.push")
 
@@ -52,148 +46,25 @@ _STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 _HARD_CAP_FACTOR = 4
 
 
-class _Connection:
-    """One client's WebSocket: its bound mailbox, its requests and its pushes."""
-
-    def __init__(self, ws: web.WebSocketResponse, store: MemoryStore, limit: int, peer: str):
-        self.ws = ws
-        self.store = store
-        self.limit = limit
-        self.peer = peer
-        self.mailbox: str | None = None
-        self._wake = asyncio.Event()
-        self._terminated = False
-        self._pusher: asyncio.Task[None] | None = None
-
-    # Listener protocol (called by the store).
-    def wake(self) -> None:
-        self._wake.set()
-
-    def terminated(self) -> None:
-        self._terminated = True
-        self._wake.set()
-
-    async def _push(self) -> None:
-        assert self.mailbox is not None
-        while not self.ws.closed:
-            await self._wake.wait()
-            self._wake.clear()
-            if self._terminated:
-                await self.ws.send_str('{"op":"terminated"}')
-                return
-            for seq, msg in self.store.take(self.mailbox, self):
-                await self.ws.send_str(deliver_frame(seq, msg))
-
-    async def on_text(self, text: str) -> None:
-        """Handle one text frame; answer an error frame for anything wrong with it."""
-        frame: Frame | None = None
-        try:
-            frame = parse_frame(text)
-            answer = self._hello(frame) if frame.op == "hello" else self._dispatch(frame)
-        except FrameError as exc:
-            request_id = exc.request_id if exc.request_id is not None else None
-            if request_id is None and frame is not None:
-                request_id = frame.request_id
-            if exc.code not in (ErrorCode.UNKNOWN_MAILBOX, ErrorCode.TERMINATED):
-                logger.warning("push exchange: %s from %s: %s", exc.code, self.peer, exc.message)
-            await self.ws.send_str(error_frame(exc.code, exc.message, request_id))
-            if exc.code == ErrorCode.VERSION:
-                await self.ws.close(message=b"protocol version mismatch")
-            return
-        if answer is not None:
-            await self.ws.send_str(answer)
-
-    def _hello(self, frame: Frame) -> str:
-        fields = frame.fields
-        if fields["v"] != PROTOCOL_VERSION:
-            raise FrameError(
-                ErrorCode.VERSION,
-                f"client speaks push protocol v{fields['v']}, this server speaks "
-                f"v{PROTOCOL_VERSION}: use the same chia version on both ends",
-            )
-        if self.mailbox is not None:
-            raise FrameError(ErrorCode.BAD_FRAME, "hello: this connection is already bound")
-        name = fields.get("name") if isinstance(fields.get("name"), str) else None
-        if fields.get("ensure") is True:
-            self.store.ensure(fields["mailbox"], fields["role"], name)
-        self.mailbox = fields["mailbox"]
-        return f'{{"op":"welcome","v":{PROTOCOL_VERSION},"max_message_bytes":{self.limit}}}'
-
-    def _dispatch(self, frame: Frame) -> str | None:
-        mailbox = self.mailbox
-        if mailbox is None:
-            raise FrameError(ErrorCode.NOT_BOUND, "send hello first", frame.request_id)
-        fields, store = frame.fields, self.store
-        rid = fields.get("id", 0)
-        op = frame.op
-        if op == "send":
-            msg: str = fields["msg"]
-            self._check_size(msg, rid)
-            store.send(fields["dest"], fields["src"], fields["kind"], fields["tag"], msg)
-            return f'{{"op":"reply","id":{rid}}}'
-        if op == "ack":
-            store.ack(mailbox, self, fields["upto"])
-            return None
-        if op == "listen":
-            store.attach(mailbox, self)
-            if self._pusher is None:
-                self._pusher = asyncio.create_task(self._push())
-            return reply_frame(rid)
-        if op == "heartbeat":
-            store.heartbeat(mailbox)
-            return reply_frame(rid)
-        if op == "status":
-            state, age = store.status(fields["uid"])
-            return reply_frame(rid, state=state, age=age)
-        if op == "register":
-            name = fields.get("name") if isinstance(fields.get("name"), str) else None
-            if not all(isinstance(item, str) for item in fields["mro"]):
-                raise FrameError(ErrorCode.BAD_FRAME, "register: mro is not a list of strings")
-            store.ensure(fields["uid"], "agent", name, fields["mro"])
-            return reply_frame(rid)
-        if op == "discover":
-            found = store.discover(fields["agent"], fields["subclasses"])
-            return reply_frame(rid, agents=found)
-        if op == "terminate":
-            return reply_frame(rid, pending=store.terminate(fields["uid"]))
-        if op == "stats":
-            return reply_frame(rid, stats=store.stats(fields["uid"]))
-        raise FrameError(ErrorCode.BAD_FRAME, f"{op} is not a request", frame.request_id)
-
-    def _check_size(self, msg: str, rid: int) -> None:
-        # A str's UTF-8 size is between its length and 4x it: encode only when unsure.
-        if len(msg) * 4 <= self.limit:
-            return
-        size = len(msg) if len(msg) > self.limit else len(msg.encode())
-        if size > self.limit:
-            raise FrameError(
-                ErrorCode.TOO_LARGE,
-                f"message of {size} bytes exceeds this exchange's limit of {self.limit} "
-                "bytes (chia exchange serve --max-message-bytes)",
-                rid,
-            )
-
-    def close(self) -> None:
-        if self.mailbox is not None:
-            self.store.detach(self.mailbox, self)
-        if self._pusher is not None:
-            self._pusher.cancel()
-
-
 def create_app(
-    *, token: str | None = None, max_message_bytes: int = DEFAULT_MAX_MESSAGE_BYTES
+    *,
+    token: str | None = None,
+    max_message_bytes: int = DEFAULT_MAX_MESSAGE_BYTES,
+    store: Store | None = None,
 ) -> web.Application:
-    """Build the push exchange's aiohttp application (one in-memory store).
+    """Build the push exchange's aiohttp application.
 
     Args:
         token: Shared token the upgrade request must carry as ``Authorization: Bearer``;
             None disables the check.
         max_message_bytes: Largest Academy message accepted.
+        store: Where mailboxes live (a new :class:`MemoryStore` if None); the app starts
+            and closes it.
     """
     import aiohttp
     from aiohttp import web
 
-    store = MemoryStore()
+    store = store if store is not None else MemoryStore()
     expected = f"Bearer {token}".encode() if token else None
 
     async def handle(request: web.Request) -> web.StreamResponse:
@@ -207,7 +78,7 @@ def create_app(
             max_msg_size=max_message_bytes * _HARD_CAP_FACTOR + 65536, heartbeat=30.0
         )
         await ws.prepare(request)
-        conn = _Connection(ws, store, max_message_bytes, peer)
+        conn = Connection(ws, store, max_message_bytes, peer)
         try:
             async for message in ws:
                 if message.type == aiohttp.WSMsgType.TEXT:
@@ -219,15 +90,70 @@ def create_app(
                     )
         except (ConnectionError, asyncio.CancelledError):
             pass  # the client went away mid-answer; its unacked messages are requeued
+        except Exception as exc:  # the store failed (Redis down): the client reconnects
+            logger.warning("push exchange: dropped %s, the mailbox store failed: %r", peer, exc)
+            with contextlib.suppress(Exception):
+                await ws.close(code=aiohttp.WSCloseCode.INTERNAL_ERROR, message=b"store failed")
         finally:
-            conn.close()
+            await conn.close()
         if ws.exception() is not None:
             logger.warning("push exchange: connection from %s ended: %s", peer, ws.exception())
         return ws
 
+    async def lifecycle(app: web.Application) -> AsyncIterator[None]:
+        await store.start()
+        yield
+        await store.close()
+
     app = web.Application()
     app.router.add_get(PATH, handle)
+    app.cleanup_ctx.append(lifecycle)
     return app
+
+
+def make_store(
+    backend: str = "memory", redis_url: str | None = None, redis_prefix: str | None = None
+) -> Store:
+    """The mailbox store of ``--backend``.
+
+    Args:
+        backend: ``memory`` (this process) or ``redis`` (shared by the servers over it).
+        redis_url: ``redis://host:port/db`` for ``redis``; the password may come from
+            ``$CHIA_REDIS_PASSWORD``.
+        redis_prefix: Key prefix in Redis (default ``chia:push``).
+
+    Raises:
+        ChiaUsageError: For an unknown backend, or ``redis`` without a URL.
+    """
+    if backend == "memory":
+        return MemoryStore()
+    if backend != "redis":
+        raise ChiaUsageError(f"unknown --backend {backend!r}: use memory or redis")
+    if not redis_url:
+        raise ChiaUsageError("--backend redis needs --redis-url redis://host:port/db")
+    from chia.exchange.push.redis_store import DEFAULT_PREFIX, RedisStore
+    from chia.exchange.settings import REDIS_PASSWORD_ENV
+
+    password = os.environ.get(REDIS_PASSWORD_ENV) or None
+    return RedisStore(redis_url, prefix=redis_prefix or DEFAULT_PREFIX, password=password)
+
+
+def server_tls(cert: Path | None, key: Path | None) -> ssl.SSLContext | None:
+    """The TLS context of ``--tls-cert``/``--tls-key`` (None when neither is given).
+
+    Raises:
+        ChiaUsageError: If only one is given, or they cannot be loaded.
+    """
+    if cert is None and key is None:
+        return None
+    if cert is None or key is None:
+        raise ChiaUsageError("TLS needs both --tls-cert and --tls-key")
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    try:
+        context.load_cert_chain(cert, key)
+    except (OSError, ssl.SSLError) as exc:
+        raise ChiaUsageError(f"cannot load --tls-cert {cert} / --tls-key {key}: {exc}") from None
+    return context
 
 
 async def serve_push(
@@ -237,6 +163,8 @@ async def serve_push(
     token: str | None = None,
     insecure: bool = False,
     max_message_bytes: int = DEFAULT_MAX_MESSAGE_BYTES,
+    store: Store | None = None,
+    tls: ssl.SSLContext | None = None,
     on_ready: Callable[[str], None] | None = None,
     stop: asyncio.Event | None = None,
 ) -> int | None:
@@ -248,7 +176,9 @@ async def serve_push(
         token: Shared token clients must send; None disables the check.
         insecure: Allow a non-loopback bind without a token.
         max_message_bytes: Largest Academy message accepted.
-        on_ready: Called with ``ws://host:port`` once connections are accepted.
+        store: Where mailboxes live (:func:`make_store`; in memory if None).
+        tls: Server TLS context (:func:`server_tls`): the URL is then ``wss://``.
+        on_ready: Called with ``ws[s]://host:port`` once connections are accepted.
         stop: Event that stops the server when set (signals set it too).
 
     Returns:
@@ -260,7 +190,7 @@ async def serve_push(
     from aiohttp import web
 
     check_bind(host, token, insecure)
-    app = create_app(token=token, max_message_bytes=max_message_bytes)
+    app = create_app(token=token, max_message_bytes=max_message_bytes, store=store)
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     sock = socket.create_server((host, port), family=family)
     sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
@@ -278,13 +208,13 @@ async def serve_push(
         with contextlib.suppress(NotImplementedError, RuntimeError):
             loop.add_signal_handler(signum, on_signal, signum)
     runner = web.AppRunner(app, handle_signals=False, shutdown_timeout=0.5)
-    await runner.setup()
     try:
-        await web.SockSite(runner, sock).start()
+        await runner.setup()  # starts the store: a Redis that cannot be reached fails here
+        await web.SockSite(runner, sock, ssl_context=tls).start()
         bound_host, bound_port = sock.getsockname()[:2]
         shown = f"[{bound_host}]" if family == socket.AF_INET6 else bound_host
         if on_ready is not None:
-            on_ready(f"ws://{shown}:{bound_port}")
+            on_ready(f"{'wss' if tls else 'ws'}://{shown}:{bound_port}")
         await stop.wait()
     finally:
         await runner.cleanup()
