@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import time
-
 from chia.exchange import agent_uid
 
 
 def test_recipient_never_up_exits_2_naming_it(chia, http_server):
-    started = time.monotonic()
     result = chia(
         "bootstrap",
         "--run-id",
@@ -26,7 +23,6 @@ def test_recipient_never_up_exits_2_naming_it(chia, http_server):
     assert "agent-aurora" in result.stderr
     assert str(agent_uid("nobody-home", "agent-aurora")) in result.stderr
     assert "Traceback" not in result.stderr
-    assert time.monotonic() - started < 20
 
 
 def test_unknown_recipient_and_missing_url_are_usage_errors(chia):

@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import contextlib
-import time
 import uuid
 from collections.abc import Callable
 from typing import Any
@@ -61,10 +60,8 @@ async def test_duplicate_live_uid_fails_fast(
     factory: ExchangeFactory[Any], run_agent: RunAgent, run_id: str, echo_agent: Any
 ) -> None:
     async with user_client(factory) as client, run_agent(client, run_id, "alice"):
-        started = time.monotonic()
         with pytest.raises(ChiaUsageError) as info:
             await register_agent(client, echo_agent, run_id, "alice")
-        assert time.monotonic() - started < 1.5
     message = str(info.value)
     assert run_id in message
     assert "'alice'" in message
@@ -77,11 +74,8 @@ async def test_stale_uid_can_be_registered_again_and_restarted(
     async with user_client(factory) as client:
         async with run_agent(client, run_id, "alice"):
             pass  # stopped without terminating the mailbox, like a crashed run
-        started = time.monotonic()
         async with run_agent(client, run_id, "alice"):
             assert await Handle(agent_id(run_id, "alice")).echo("again") == "again"
-        # The live check waited at most its timeout on the stale mailbox.
-        assert time.monotonic() - started < 5
 
 
 async def test_terminated_uid_is_refused_with_a_clear_message(

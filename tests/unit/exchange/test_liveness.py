@@ -6,7 +6,6 @@ import signal
 import subprocess
 import sys
 import textwrap
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -53,10 +52,8 @@ async def test_stale_mailbox_does_not_pass(
     async with user_client(factory) as client:
         async with run_agent(client, run_id, "a"):
             pass  # stopped without terminating: the mailbox and heartbeat stay behind
-        started = time.monotonic()
         with pytest.raises(PeerTimeoutError) as info:
             await wait_for_peers(client, {"a": agent_id(run_id, "a")}, timeout_s=1.5, **FAST)
-        assert 1.4 < time.monotonic() - started < 4
     assert str(agent_uid(run_id, "a")) in str(info.value)
     assert "no running agent answered" in str(info.value)
 
@@ -97,9 +94,8 @@ async def test_peer_that_starts_late_is_seen(
 
     async with user_client(factory) as client:
         starter = asyncio.create_task(start_later(client))
-        started = time.monotonic()
         await wait_for_peers(client, {"late": agent_id(run_id, "late")}, timeout_s=10, **FAST)
-        assert time.monotonic() - started < 3
+        assert not starter.done()  # seen while it was up, not after a timeout
         starter.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await starter

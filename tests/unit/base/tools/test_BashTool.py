@@ -40,9 +40,7 @@ def test_long_output_keeps_the_tail(bash: BashTool) -> None:
 def test_timeout_kills_the_whole_process_group(bash: BashTool, tmp_path: Path) -> None:
     pids = tmp_path / "pids"
     command = f"sleep 60 & echo $! > {pids}; (sleep 60 & echo $! >> {pids}; wait) & wait"
-    started = time.monotonic()
     out = call_tool(bash, "bash_run_command", {"command": command})
-    assert time.monotonic() - started < 15
     assert out["timed_out"] and out["exit_code"] == -9
     children = [int(p) for p in pids.read_text().split()]
     assert len(children) == 2
