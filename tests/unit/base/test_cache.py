@@ -118,3 +118,15 @@ def test_replay_through_bypass_and_warm_start_after_stop(cache_dir: Path, config
     assert replay == first  # same pid: the recorded value, not a re-run
     fresh = get(simulate.chia_remote(8, _chia_tag="iter8"))
     assert fresh["x"] == 8
+
+
+def sentinel_provider(tag: str | None, data_path: str | None, *args: object) -> object:
+    return {"x": -1, "pid": 0}
+
+
+def test_a_bypassed_value_is_cached_too(cache_dir: Path, config: str) -> None:
+    start_cache(1, str(cache_dir), units="MB", yaml_path=config)
+    Bypass(config).set_provider("simulate", sentinel_provider)
+    assert get(simulate.chia_remote(9, _chia_tag="iter9")) == {"x": -1, "pid": 0}
+    cache = get_active_cache()
+    assert ray.get(cache.read.remote("iter9")) == (True, {"x": -1, "pid": 0})  # type: ignore[union-attr]
