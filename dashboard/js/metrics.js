@@ -1,7 +1,7 @@
 // Run-level numbers for the state cards and the per-agent table, computed from the
 // events up to the replay position (so replay shows the run as it was then).
 
-import { routeOf } from "./topology.js";
+import { SITE_WRITER, routeOf } from "./topology.js";
 
 function blankAgent(name) {
   return {
@@ -32,7 +32,7 @@ export function computeMetrics(events, upto, topology) {
   for (let i = 0; i < upto; i += 1) {
     const e = events[i];
     m.lastTimestamp = e.timestamp;
-    const a = e.agent === "_site" ? null : agent(e.agent);
+    const a = e.agent === SITE_WRITER ? null : agent(e.agent);
     if (a && STATE_BY_KIND[e.kind]) a.state = STATE_BY_KIND[e.kind];
     switch (e.kind) {
       case "site_started": m.hosts.add(e.host); break;

@@ -1,6 +1,9 @@
 // Where each agent runs: its site (federated runs) or host (single-site runs), and the
 // route a message takes between two agents.
 
+/** The writer name of a site's own events (chia.events.SITE_WRITER; a test keeps them equal). */
+export const SITE_WRITER = "_site";
+
 /** Build the topology from the status document and the events seen so far. */
 export function buildTopology(status, events) {
   const siteOf = new Map();
@@ -17,7 +20,7 @@ export function buildTopology(status, events) {
   for (const event of events) {
     // The writer's own tag is authoritative for the writer.
     sites.add(event.site);
-    if (event.agent !== "_site") siteOf.set(event.agent, event.site);
+    if (event.agent !== SITE_WRITER) siteOf.set(event.agent, event.site);
     if (event.kind === "agent_registered") hostOf.set(event.agent, event.host);
   }
   const federated = sites.size > 1;

@@ -1,7 +1,8 @@
-"""Errors that the CLI turns into one clear line and exit code 2.
+"""Errors that the CLI turns into one clear line and the error's ``exit_code``.
 
-Library code raises these for bad input (a missing file, a syntax error, an unknown key,
-a bad name, a peer that never answered). Anything else is a bug and keeps its traceback.
+Library code raises these for what a user can act on: bad input (a missing file, a syntax
+error, an unknown key, a bad name: exit code 2), a peer that never answered (2), or a run
+that cannot go on (1). Anything else is a bug and keeps its traceback.
 """
 
 from __future__ import annotations

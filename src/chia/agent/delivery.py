@@ -38,6 +38,7 @@ from typing import TYPE_CHECKING, Any
 from chia.agent.envelope import Envelope
 from chia.events.durability import GroupCommit
 from chia.exchange.identity import agent_id
+from chia.timeouts import DELIVERY_DEADLINE_S
 
 if TYPE_CHECKING:
     from academy.handle import Handle
@@ -72,7 +73,7 @@ class DeliveryPolicy:
         max_backoff_s: The longest pause.
     """
 
-    deadline_s: float = 600.0
+    deadline_s: float = DELIVERY_DEADLINE_S
     attempt_timeout_s: float = 3.0
     max_attempt_timeout_s: float = 30.0
     backoff_s: float = 0.1

@@ -14,6 +14,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 from chia.names import NAME_PATTERN
+from chia.timeouts import DELIVERY_DEADLINE_S
 
 __all__ = [
     "BUILTIN_TOOLS",
@@ -162,7 +163,7 @@ class Limits(StrictModel):
     max_decisions: int = Field(20, gt=0)
     idle_timeout_s: float = Field(300.0, gt=0)
     delivery_deadline_s: float = Field(
-        600.0,
+        DELIVERY_DEADLINE_S,
         gt=0,
         description="How long a send is retried (same message id) before it is reported "
         "undelivered; batch queues are slow.",

@@ -7,6 +7,7 @@ from pathlib import Path
 import typer
 
 from chia.cli._output import console
+from chia.timeouts import PEER_TIMEOUT_S
 
 
 def replay(
@@ -32,7 +33,9 @@ def replay(
     llm_api_key_env: str | None = typer.Option(
         None, "--llm-api-key-env", help="With --continue-live: NAME of the key variable."
     ),
-    timeout_s: float = typer.Option(600.0, "--timeout-s", min=1, help="Give up after this."),
+    timeout_s: float = typer.Option(
+        PEER_TIMEOUT_S, "--timeout-s", min=1, help="Give up after this."
+    ),
 ) -> None:
     """Re-run a recorded campaign on this machine, answering model calls from its records.
 
@@ -72,7 +75,7 @@ def run_replay(
     runs_dir: Path | None = None,
     campaign: str | None = None,
     live: list[str] | None = None,
-    timeout_s: float = 600.0,
+    timeout_s: float = PEER_TIMEOUT_S,
 ) -> tuple[int, str]:
     """Run a replay, print where it went and whether it matched.
 

@@ -8,6 +8,7 @@ from pathlib import Path
 import typer
 
 from chia.cli._output import console
+from chia.timeouts import PEER_TIMEOUT_S
 
 EXCHANGE_HELP = "Exchange kind: http, redis, local, hybrid or push (default: the profile's)."
 URL_HELP = "HTTP exchange URL, ws://host:port for push, or redis://host:port/db for redis/hybrid."
@@ -59,7 +60,7 @@ def spawn_site(
         None, "--runs-dir", help="Root of run directories (default: the profile's run_root)."
     ),
     startup_timeout_s: float = typer.Option(
-        600.0, "--startup-timeout-s", min=0.1, help="How long to wait for peers to answer."
+        PEER_TIMEOUT_S, "--startup-timeout-s", min=0.1, help="How long to wait for peers to answer."
     ),
     no_bootstrap: bool = typer.Option(
         False, "--no-bootstrap", help="Do not send the kickoff here; `chia bootstrap` will."
@@ -192,7 +193,7 @@ def bootstrap(
     exchange: ExchangeChoice = typer.Option(ExchangeChoice.http, "--exchange", help=EXCHANGE_HELP),
     exchange_url: str | None = typer.Option(None, "--exchange-url", help=URL_HELP),
     timeout_s: float = typer.Option(
-        600.0, "--timeout-s", min=0.1, help="How long to wait for the recipient to answer."
+        PEER_TIMEOUT_S, "--timeout-s", min=0.1, help="How long to wait for the recipient to answer."
     ),
 ) -> None:
     """Send the campaign's kickoff once the recipient answers a ping, then return.

@@ -23,12 +23,12 @@ from pathlib import Path
 from typing import Any
 
 from chia.dashboard.sites import discover_sites, read_site_snapshot, snapshot_signature
+from chia.events import SITE_WRITER
 from chia.events.reader import CausalKey, EventFileCursor, site_event_files
 
 __all__ = ["RunStore", "SiteCounts"]
 
 #: The writer name of a site's own events (not an agent).
-SITE_WRITER = "_site"
 
 #: The causal sort key: Lamport clock, wall time, site, writer (``causal_key`` order).
 Key = CausalKey

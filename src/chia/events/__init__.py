@@ -50,11 +50,12 @@ from chia.events.snapshots import (
     write_json_atomic,
     write_snapshot,
 )
-from chia.events.writer import EventWriter, events_path
+from chia.events.writer import SITE_WRITER, EventWriter, events_path
 
 __all__ = [
     "EVENT_KINDS",
     "SCHEMA_VERSION",
+    "SITE_WRITER",
     "AgentFailed",
     "AgentFinished",
     "AgentGaveUp",

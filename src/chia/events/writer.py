@@ -17,7 +17,10 @@ from chia.events.clock import LamportClock
 from chia.events.model import SCHEMA_VERSION, EventBase
 from chia.names import random_id
 
-__all__ = ["EventWriter", "events_path"]
+__all__ = ["SITE_WRITER", "EventWriter", "events_path"]
+
+SITE_WRITER = "_site"
+"""The writer name of a site's own events (spawn, kickoff, exits), next to its agents'."""
 
 E = TypeVar("E", bound=EventBase)
 

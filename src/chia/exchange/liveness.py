@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from chia.errors import PeerTimeoutError
+from chia.timeouts import PEER_TIMEOUT_S
 
 if TYPE_CHECKING:
     from academy.exchange import ExchangeClient
@@ -31,7 +32,7 @@ if TYPE_CHECKING:
 __all__ = ["DEFAULT_PEER_TIMEOUT_S", "ping_agent", "wait_for_peers"]
 
 #: Default wait for peers: batch queues are slow.
-DEFAULT_PEER_TIMEOUT_S = 600.0
+DEFAULT_PEER_TIMEOUT_S = PEER_TIMEOUT_S
 #: How long the first ping of a wait waits; each next one waits twice as long.
 FIRST_PING_TIMEOUT_S = 0.5
 

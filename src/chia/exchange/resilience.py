@@ -54,6 +54,7 @@ from academy.message import CancelRequest, Message
 
 from chia.errors import ChiaError
 from chia.exchange.health import ExchangeHealth, describe_error, is_transient
+from chia.timeouts import EXCHANGE_OUTAGE_S
 
 if TYPE_CHECKING:
     from academy.agent import Agent
@@ -101,7 +102,7 @@ class Backoff:
 
     initial_s: float = 0.2
     max_s: float = 5.0
-    deadline_s: float = 600.0
+    deadline_s: float = EXCHANGE_OUTAGE_S
     first_contact_s: float = 30.0
 
 

@@ -31,6 +31,7 @@ from chia.campaign import (
 )
 from chia.errors import ChiaUsageError
 from chia.events import (
+    SITE_WRITER,
     AgentFinished,
     AgentPlacement,
     AgentState,
@@ -65,7 +66,6 @@ __all__ = [
 ]
 
 #: The writer name of site-level events (``events/_site.jsonl``); never an agent name.
-SITE_WRITER = "_site"
 DEFAULT_STARTUP_TIMEOUT_S = 600.0
 
 

@@ -6,6 +6,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from chia.events import (
+    SITE_WRITER,
     AgentPlacement,
     AgentRunning,
     AgentState,
@@ -36,7 +37,7 @@ def write_two_site_run(root: Path, run_id: str = "run-1") -> Path:
     for site, agent in (("aurora", "agent-a"), ("crux", "agent-c")):
         site_dir = run / site
         with EventWriter(
-            events_path(site_dir, "_site"), run_id=run_id, site=site, writer="_site"
+            events_path(site_dir, SITE_WRITER), run_id=run_id, site=site, writer=SITE_WRITER
         ) as w:
             w.emit(SiteStarted, launcher="local", agents=[agent], exchange="http", host="h")
         with EventWriter(events_path(site_dir, agent), run_id=run_id, site=site, writer=agent) as w:

@@ -23,3 +23,15 @@ def test_serving_imports_nothing_heavy():
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "[]"
+
+
+def test_the_ui_names_the_site_writer_as_the_event_model_does():
+    import re
+
+    from chia.assets import path as asset_path
+    from chia.events import SITE_WRITER
+
+    js = (asset_path("dashboard") / "js" / "topology.js").read_text()
+    assert re.findall(r'export const SITE_WRITER = "([^"]+)";', js) == [SITE_WRITER]
+    ui = "".join(p.read_text() for p in (asset_path("dashboard") / "js").glob("*.js"))
+    assert f'"{SITE_WRITER}"' not in ui.replace(f'SITE_WRITER = "{SITE_WRITER}"', "")
