@@ -55,6 +55,7 @@ from chia.site.launch import LauncherKind, SiteLaunch, site_dir
 from chia.site.launchers import Launcher, make_launcher
 from chia.site.relay_endpoint import resolve_relay, uses_relay
 from chia.site.supervisor import last_clock
+from chia.timeouts import PEER_TIMEOUT_S
 
 __all__ = [
     "SITE_WRITER",
@@ -65,8 +66,7 @@ __all__ = [
     "spawn_site",
 ]
 
-#: The writer name of site-level events (``events/_site.jsonl``); never an agent name.
-DEFAULT_STARTUP_TIMEOUT_S = 600.0
+DEFAULT_STARTUP_TIMEOUT_S = PEER_TIMEOUT_S
 
 
 @dataclass(frozen=True)
