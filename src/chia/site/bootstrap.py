@@ -22,6 +22,7 @@ from chia.exchange.client import user_client
 from chia.exchange.identity import CHIA_NS, agent_id, agent_uid
 from chia.exchange.liveness import wait_for_peers
 from chia.exchange.settings import ExchangeSettings, open_factory
+from chia.timeouts import PEER_TIMEOUT_S
 
 __all__ = ["bootstrap", "kickoff_envelope", "send_envelope"]
 
@@ -71,7 +72,7 @@ async def bootstrap(
     *,
     run_id: str,
     recipient: str | None = None,
-    timeout_s: float = 600.0,
+    timeout_s: float = PEER_TIMEOUT_S,
     on_up: Callable[[str], None] | None = None,
 ) -> Envelope:
     """Wait until the recipient answers a ping, send the kickoff once, and return it.

@@ -33,6 +33,7 @@ from chia.llm.recording import find_records, read_records
 from chia.names import check_name
 from chia.site.launch import LAUNCH_FILE, SiteLaunch
 from chia.site.replay_compare import compare_runs, divergences
+from chia.timeouts import PEER_TIMEOUT_S
 
 if TYPE_CHECKING:
     from chia.site.spawn import SpawnRequest
@@ -230,7 +231,7 @@ def replay_run(
     runs_dir: Path | None = None,
     campaign: str | None = None,
     live: list[str] | None = None,
-    timeout_s: float = 600.0,
+    timeout_s: float = PEER_TIMEOUT_S,
     say: Callable[[str], None] = print,
 ) -> ReplayOutcome:
     """Re-run a recorded campaign offline from its records; compare what it did.
