@@ -1,6 +1,12 @@
 from __future__ import annotations
 
 import json
+import os
+import pty
+import subprocess
+
+from chia.cluster.state import ClusterState
+from chia.testing.clusters import CHIA
 
 
 def test_schema_is_json_schema(chia):
@@ -50,3 +56,32 @@ def test_job_stop_bad_grace_and_help_without_a_cluster(chia, tmp_path):
     helped = chia("job", "stop", "--help", env=env)  # Ray's own help, no cluster needed
     assert helped.returncode == 0, helped.stderr
     assert "--grace-period" in helped.stdout and "--no-wait" in helped.stdout
+
+
+def _on_a_terminal(args: list[str], answer: str) -> tuple[int, str]:
+    """Run ``chia args`` with a terminal as stdin, typing ``answer``."""
+    master, slave = pty.openpty()
+    try:
+        proc = subprocess.Popen(
+            [CHIA, *args], stdin=slave, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+        )
+        os.write(master, answer.encode())
+        out, _ = proc.communicate(timeout=60)
+    finally:
+        os.close(master)
+        os.close(slave)
+    return proc.returncode, out
+
+
+def test_chia_down_asks_on_a_terminal_unless_yes(tmp_path, monkeypatch):
+    monkeypatch.setenv("CHIA_CLUSTERS_DIR", str(tmp_path / "state"))
+    path = tmp_path / "c.yaml"
+    path.write_text("cluster_name: asked\nprovider: {head_ip: 127.0.0.1}\n")
+    state = ClusterState(cluster_name="asked", config_path=str(path), head_address="x:1")
+    state_file = state.save()  # a cluster with no node left: down only forgets it
+    code, out = _on_a_terminal(["down", str(path)], "n\n")
+    assert code == 1 and "tear down this cluster?" in out and "aborted" in out, out
+    assert state_file.exists()
+    code, out = _on_a_terminal(["down", str(path), "-y"], "")
+    assert code == 0 and "cluster asked is down" in out, out
+    assert "tear down" not in out and not state_file.exists()
