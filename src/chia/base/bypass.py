@@ -35,7 +35,8 @@ from __future__ import annotations
 import json
 import threading
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -166,6 +167,32 @@ class Bypass:
         runs for real.
         """
         self._conds[func_name] = cond
+        self._changed()
+
+    @property
+    def _bypass(self) -> dict[str, bool]:
+        """CHIA's table of YAML flags (function -> bypass flag); assignable as in CHIA."""
+        return {name: rule.enabled for name, rule in self._rules.items()}
+
+    @_bypass.setter
+    def _bypass(self, flags: Mapping[str, bool]) -> None:
+        self._rules = {
+            n: replace(self._rules.get(n, Rule(enabled=False)), enabled=bool(f))
+            for n, f in flags.items()
+        }
+        self._changed()
+
+    @property
+    def _tag_patterns(self) -> dict[str, list[str]]:
+        """CHIA's table of tag patterns (function -> patterns); assignable as in CHIA."""
+        return {name: list(rule.tags) for name, rule in self._rules.items() if rule.tags}
+
+    @_tag_patterns.setter
+    def _tag_patterns(self, patterns: Mapping[str, list[str]]) -> None:
+        rules = {name: replace(rule, tags=()) for name, rule in self._rules.items()}
+        for name, pats in patterns.items():
+            rules[name] = replace(rules.get(name, Rule(enabled=False)), tags=tuple(pats))
+        self._rules = rules
         self._changed()
 
     @property

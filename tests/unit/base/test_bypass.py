@@ -218,3 +218,16 @@ def test_qualified_name_wins_and_bare_name_matches_every_class(
     bare.set_provider("build", replay)
     assert bare.is_bypassed("BuilderB.build")
     assert get(BuilderB.build.chia_remote(b)) == "replayed"
+
+
+def test_chia_flag_and_tag_tables_read_and_assign(tmp_path: Path) -> None:
+    text = "bypass:\n  a: true\n  b:\n    bypass: true\n    tags: ['x.*']\n  c: false\n"
+    bypass = Bypass(write_yaml(tmp_path, text))
+    assert bypass._bypass == {"a": True, "b": True, "c": False}
+    assert bypass._tag_patterns == {"b": ["x.*"]}
+    bypass.set_provider("b", replay)
+    fresh = Bypass()
+    fresh._bypass = bypass._bypass
+    fresh._tag_patterns = bypass._tag_patterns
+    fresh.set_provider("b", replay)
+    assert fresh.active and fresh.is_bypassed("b", "x1") and not fresh.is_bypassed("b", "y")
