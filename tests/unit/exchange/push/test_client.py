@@ -119,3 +119,25 @@ async def test_an_agent_answers_again_after_the_server_restarts(echo_agent: Any)
                     assert answered is not None, "the agent never answered after the restart"
     finally:
         first.stop()
+
+
+async def test_a_client_of_another_protocol_version_gets_both_versions_named(
+    push_server: PushServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import chia.exchange.push.client as client_module
+
+    monkeypatch.setattr(client_module, "PROTOCOL_VERSION", 99)
+    with pytest.raises(PushExchangeError, match=r"v99, this server speaks v1"):
+        async with user_client(open_factory(push_server.settings())):
+            pass
+
+
+async def test_the_size_limit_is_the_servers_configured_one(echo_agent: Any) -> None:
+    with PushServer(max_message_bytes=4096) as server:
+        factory = open_factory(server.settings())
+        run_id = f"t-{uuid.uuid4().hex[:8]}"
+        async with user_client(factory) as client:
+            await register_agent(client, echo_agent, run_id, "small")
+            handle: Handle[Any] = Handle(agent_id(run_id, "small"))
+            with pytest.raises(MessageTooLargeError, match="4096"):
+                await handle.echo("x" * 5000)

@@ -139,3 +139,13 @@ async def test_random_frames_never_stop_the_server() -> None:
         while (answer := await alice.next()).get("id") != 12345:
             assert answer["op"] in ("error", "reply"), answer
         assert (await bob.ask(send("alice", "still here")))["op"] == "reply"
+
+
+async def test_a_frame_far_over_the_limit_is_cut_off_and_others_are_served() -> None:
+    async with server(max_message_bytes=2048) as url, raw(url, "alice") as alice:
+        async with raw(url, "bob") as bob:
+            await bob.ws.send_str(json.dumps(send("alice", "z" * 100_000)))
+            closing = await bob.ws.receive(timeout=5)
+            assert closing.type in (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSED)
+            assert bob.ws.close_code == aiohttp.WSCloseCode.MESSAGE_TOO_BIG
+        assert (await alice.ask(send("alice", "fine")))["op"] == "reply"
