@@ -15,8 +15,9 @@ from chia.cli._output import console
 _PASSTHROUGH = {
     "allow_extra_args": True,
     "ignore_unknown_options": True,
-    # Stop parsing at the first Ray argument, so `--` and `--help` reach Ray.
+    # Stop parsing at the first Ray argument, so `--` reaches Ray; `--help` is Ray's too.
     "allow_interspersed_args": False,
+    "help_option_names": [],
 }
 CLUSTER_HELP = "The cluster file (default: the only live cluster); also accepted after the command."
 STOP_HELP = (
@@ -28,6 +29,14 @@ STOP_HELP = (
 
 def _cluster_option() -> Path | None:
     return typer.Option(None, "--chia-cluster", help=CLUSTER_HELP)  # type: ignore[no-any-return]
+
+
+def _help(kind: str) -> str:
+    what = "Ray's CLI" if kind == "ray" else f"`ray {kind}`"
+    return (
+        f"chia {kind}: {what} on a chia cluster. chia's option: --chia-cluster PATH "
+        f"({CLUSTER_HELP}) Ray's help follows:"
+    )
 
 
 def _plain_ray(kind: str) -> bool:
@@ -55,8 +64,8 @@ def _proxy(kind: str, ctx: typer.Context, chia_cluster: Path | None) -> None:
     if stop is not None:
         args = ["stop", *stop.ray_args]
     if path is None and (asks_for_help(args) or names_address(args) or _plain_ray(kind)):
-        if stop is not None and asks_for_help(args):
-            console.print(STOP_HELP, markup=False)
+        if asks_for_help(args):
+            console.print(STOP_HELP if stop is not None else _help(kind), markup=False)
         raise typer.Exit(run_ray_direct(kind, args))
     state = resolve_state(path)
     if stop is not None and stop.submission_id is not None:
