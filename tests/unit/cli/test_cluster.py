@@ -49,11 +49,9 @@ def test_chia_down_flags(chia, tmp_path):
     assert out.returncode == 2 and "is not up" in out.stderr, out.stderr
 
 
-def test_job_stop_bad_grace_and_help_without_a_cluster(chia, tmp_path):
+def test_job_stop_help_without_a_cluster(chia, tmp_path):
     env = {"CHIA_CLUSTERS_DIR": str(tmp_path / "state")}
-    bad = chia("job", "stop", "j1", "--grace-period", "soon", env=env)
-    assert bad.returncode == 2 and "--grace-period" in bad.stderr
-    helped = chia("job", "stop", "--help", env=env)  # Ray's own help, no cluster needed
+    helped = chia("job", "stop", "--help", env=env)  # chia's stop flags, then Ray's help
     assert helped.returncode == 0, helped.stderr
     assert "--grace-period" in helped.stdout and "--no-wait" in helped.stdout
 
