@@ -12,7 +12,7 @@ declare -A wanted=(
   [verilator]=verilator
   [dot]=graphviz
   [tinyproxy]=tinyproxy-bin
-  [faketime]=faketime
+  [cc]=gcc
 )
 missing=()
 for cmd in "${!wanted[@]}"; do
