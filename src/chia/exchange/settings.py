@@ -32,6 +32,7 @@ from urllib.parse import urlparse
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from chia.errors import ChiaUsageError
+from chia.exchange.token import TOKEN_ENV, http_headers
 
 if TYPE_CHECKING:
     from academy.exchange import ExchangeFactory
@@ -49,8 +50,6 @@ __all__ = [
 
 ExchangeKind = Literal["http", "redis", "local", "hybrid", "push"]
 
-#: Environment variable holding the shared token of a self-hosted HTTP exchange.
-TOKEN_ENV = "CHIA_EXCHANGE_TOKEN"
 #: Environment variable holding the Redis password (redis and hybrid kinds), if any.
 REDIS_PASSWORD_ENV = "CHIA_REDIS_PASSWORD"
 #: Academy's hosted exchange; it needs a Globus login, which chia does not perform.
@@ -165,12 +164,6 @@ def redis_client_kwargs(settings: ExchangeSettings) -> dict[str, Any]:
     if password:
         kwargs["password"] = password
     return kwargs
-
-
-def http_headers() -> dict[str, str]:
-    """Extra HTTP headers: the shared token from ``$CHIA_EXCHANGE_TOKEN``, if set."""
-    token = os.environ.get(TOKEN_ENV, "").strip()
-    return {"Authorization": f"Bearer {token}"} if token else {}
 
 
 def open_factory(

@@ -31,7 +31,7 @@ from chia.site.environment import forwarded_proxies
 from chia.site.launch import SiteLaunch
 from chia.site.supervisor import ProcessSupervisor, RestartPolicy, process_label, record_gave_up
 
-__all__ = ["Launcher", "LocalLauncher", "MpiexecLauncher", "make_launcher"]
+__all__ = ["Launcher", "LocalLauncher", "MpiexecLauncher"]
 
 
 def _host_command(launch: SiteLaunch, *extra: str) -> list[str]:
@@ -212,18 +212,3 @@ class MpiexecLauncher(Launcher):
             argv += ["-genv", name, value]
         supervisor = [sys.executable, "-m", "chia.site.supervisor", str(self.launch.path)]
         return [([*argv, *supervisor], "mpiexec")]
-
-
-def make_launcher(launch: SiteLaunch, profile: SystemProfile, env: Mapping[str, str]) -> Launcher:
-    """Build the launcher the launch names.
-
-    Raises:
-        ChiaUsageError: For the ``ray`` launcher without a Ray address.
-    """
-    if launch.launcher == "local":
-        return LocalLauncher(launch, env)
-    if launch.launcher == "mpiexec":
-        return MpiexecLauncher(launch, env, profile)
-    from chia.site.ray_launcher import RayLauncher
-
-    return RayLauncher(launch, env)

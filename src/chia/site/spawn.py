@@ -52,7 +52,8 @@ from chia.names import check_name
 from chia.profiles import SystemProfile, load_profile
 from chia.site.environment import rank_environment
 from chia.site.launch import LauncherKind, SiteLaunch, site_dir
-from chia.site.launchers import Launcher, make_launcher
+from chia.site.launcher_registry import make_launcher
+from chia.site.launchers import Launcher
 from chia.site.relay_endpoint import resolve_relay, uses_relay
 from chia.site.supervisor import last_clock
 from chia.timeouts import PEER_TIMEOUT_S

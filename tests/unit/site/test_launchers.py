@@ -12,7 +12,8 @@ from chia.errors import ChiaUsageError
 from chia.exchange import ExchangeSettings
 from chia.profiles import LauncherSettings, SystemProfile
 from chia.site.launch import SiteLaunch
-from chia.site.launchers import LocalLauncher, MpiexecLauncher, make_launcher
+from chia.site.launcher_registry import make_launcher
+from chia.site.launchers import LocalLauncher, MpiexecLauncher
 
 HOSTED = ExchangeSettings(kind="http", url="https://exchange.example.org/v1")
 

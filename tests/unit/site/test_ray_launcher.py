@@ -8,7 +8,7 @@ from chia.errors import ChiaUsageError
 from chia.exchange import ExchangeSettings
 from chia.profiles import SystemProfile
 from chia.site.launch import SiteLaunch
-from chia.site.launchers import make_launcher
+from chia.site.launcher_registry import make_launcher
 from chia.site.ray_launcher import RayLauncher, cluster_client_env, death_cause
 
 REDIS = ExchangeSettings(kind="redis", redis_host="127.0.0.1", redis_port=6379)

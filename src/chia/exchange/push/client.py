@@ -47,6 +47,7 @@ from chia.errors import ChiaError
 from chia.exchange.push.connection import TERMINATED, ServerError, Socket
 from chia.exchange.push.dial import CA_FILE_ENV, split_urls
 from chia.exchange.push.protocol import PATH, PROTOCOL_VERSION, ErrorCode
+from chia.exchange.token import http_headers
 
 if TYPE_CHECKING:
     from academy.agent import Agent, AgentT
@@ -334,7 +335,6 @@ class PushExchangeFactory(ExchangeFactory[PushTransport]):
         import aiohttp
 
         from chia.exchange.push.dial import client_tls, connector_for
-        from chia.exchange.settings import http_headers
 
         tls = client_tls(url)
         session = aiohttp.ClientSession(connector=connector_for(url, tls))
