@@ -6,6 +6,7 @@ Each scenario's phase timings are printed at the end of the session and written 
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 from collections.abc import Iterator
@@ -19,6 +20,20 @@ from chia.testing.site_realism import LaptopExchange, Phases, serve_exchange
 REPO_ROOT = Path(__file__).resolve().parents[2]
 ARTIFACT = REPO_ROOT / "test-artifacts" / "site-realism.md"
 _PHASES = pytest.StashKey[list[Phases]]()
+
+
+#: ``--full`` or this variable set to 1: the long variants (a site 5 min late, not 60 s).
+FULL_ENV = "CHIA_SITES_FULL"
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    """``--full``: run the long variants of the scenarios."""
+    parser.addoption(
+        "--full",
+        action="store_true",
+        default=False,
+        help=f"site realism: the long variants (a site 5 min late); also {FULL_ENV}=1",
+    )
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -46,6 +61,13 @@ def phases(request: pytest.FixtureRequest) -> Phases:
     timer = Phases(request.node.name.removeprefix("test_"))
     request.config.stash[_PHASES].append(timer)
     return timer
+
+
+@pytest.fixture
+def late_s(request: pytest.FixtureRequest) -> float:
+    """How late the late site starts: 60 s, or 5 min with ``--full``."""
+    full = request.config.getoption("--full") or os.environ.get(FULL_ENV) == "1"
+    return 300.0 if full else 60.0
 
 
 @pytest.fixture
