@@ -28,8 +28,10 @@ CHIA_NAMESPACE = "chia"
 
 _HEAD_RESOURCE = "node:__internal_head__"
 
-ray_nodes = cast(Callable[[], list[dict[str, Any]]], ray.nodes)
-"""``ray.nodes()`` with a type."""
+
+def ray_nodes() -> list[dict[str, Any]]:
+    """``ray.nodes()`` with a type: one dict per node, dead ones included."""
+    return cast(list[dict[str, Any]], ray.nodes())  # type: ignore[no-untyped-call]
 
 
 def cloudpickle_dumps(obj: Any) -> bytes:

@@ -21,9 +21,8 @@ from chia.errors import ChiaError
 from chia.events.runs import summarize_run
 from chia.exchange.server import ExchangeServer
 from chia.interrupts import run_interruptible
-from chia.processes import stop_processes
+from chia.processes import die_with_parent, stop_processes
 from chia.site.bootstrap import bootstrap
-from chia.site.lifeline import die_with_parent
 
 __all__ = ["DEMO_CAMPAIGN", "run_demo"]
 

@@ -62,9 +62,9 @@ from chia.exchange.identity import agent_id, agent_uid, register_agent
 from chia.exchange.liveness import wait_for_peers
 from chia.exchange.serialization import runtime_config
 from chia.exchange.settings import open_factory
+from chia.processes import die_with_parent
 from chia.site.bootstrap import kickoff_envelope, send_envelope
 from chia.site.launch import SiteLaunch
-from chia.site.lifeline import die_with_parent
 from chia.site.rank import detect_rank
 from chia.site.relay_endpoint import resolve_relay
 

@@ -2,7 +2,7 @@
 
 Processes stay in the launcher's process group, so Ctrl-C in a terminal (or a kill of the
 whole group) reaches every rank at once; each host process also asks the kernel to stop
-it if the launcher dies (:func:`chia.site.lifeline.die_with_parent`). Stopping a site
+it if the launcher dies (:func:`chia.processes.die_with_parent`). Stopping a site
 sends SIGTERM to each process, waits a grace period, then SIGKILLs what is left. Output
 is echoed to the terminal and kept in ``logs/``.
 

@@ -182,7 +182,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m chia.site.ray_launcher")
     parser.add_argument("launch", help="Path of the site's launch.json.")
     args = parser.parse_args(argv)
-    from chia.site.lifeline import die_with_parent
+    from chia.processes import die_with_parent
 
     die_with_parent()
     launch = SiteLaunch.read(Path(args.launch))

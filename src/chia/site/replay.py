@@ -252,8 +252,7 @@ def replay_run(
         ChiaError: If the replay did not finish within ``timeout_s``.
     """
     from chia.exchange.server import ExchangeServer
-    from chia.processes import stop_processes
-    from chia.site.lifeline import die_with_parent
+    from chia.processes import die_with_parent, stop_processes
 
     source = run_dir.expanduser().resolve()
     if (source / LAUNCH_FILE).is_file():

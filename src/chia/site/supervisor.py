@@ -17,7 +17,7 @@ Where supervision runs, per launcher:
   others running. So every rank is ``python -m chia.site.supervisor launch.json``, a small
   process that imports no Academy, Ray or model stack, never dies of its agent's faults,
   and runs ``python -m chia.site.host launch.json --rank r`` as its child (the host ties
-  its life to the supervisor's with :func:`~chia.site.lifeline.die_with_parent`). A
+  its life to the supervisor's with :func:`~chia.processes.die_with_parent`). A
   SIGKILLed host is then a child's death, not a rank's. SIGTERM (or SIGINT, SIGHUP) to
   the supervisor is forwarded to the host as SIGTERM and waited for.
 * ray: the driver re-creates a dead actor (:mod:`chia.site.ray_launcher`), with the same
@@ -342,7 +342,7 @@ def _say(text: str) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     """Supervise this rank's host process; exit with its final code (1 after giving up)."""
-    from chia.site.lifeline import die_with_parent
+    from chia.processes import die_with_parent
     from chia.site.rank import detect_rank
 
     parser = argparse.ArgumentParser(prog="python -m chia.site.supervisor", description=__doc__)

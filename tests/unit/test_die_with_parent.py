@@ -6,7 +6,7 @@ import time
 
 CHILD = """
 import os, sys, time
-from chia.site.lifeline import die_with_parent
+from chia.processes import die_with_parent
 die_with_parent()
 open(sys.argv[1], "w").write(str(os.getpid()))
 time.sleep(60)
