@@ -179,6 +179,7 @@ def run_walkthrough(
     options: Options | None = None,
     *,
     on_ready: Callable[[Walkthrough], None] | None = None,
+    during: Callable[[Walkthrough], None] | None = None,
 ) -> Walkthrough:
     """Run the walkthrough to the end of both sites; the dashboard and relays still run.
 
@@ -189,6 +190,7 @@ def run_walkthrough(
         workdir: Logs, profiles, the sites' run roots, the mirror.
         options: Late site, clock skew.
         on_ready: Called once both relays run, before any site starts (more proofs).
+        during: Called right after the kickoff, while the campaign runs (faults).
 
     Raises:
         AssertionError: If any step fails (with its output).
@@ -232,6 +234,8 @@ def run_walkthrough(
         wait_for_line(workdir / f"{site}.out", "waiting for peers", walk.sites[site], 180)
     phases.mark("sites ready")
     _bootstrap(walk)
+    if during is not None:
+        during(walk)
     for site, proc in walk.sites.items():
         try:
             code = proc.wait(timeout=300)
