@@ -3,7 +3,8 @@
 Usage: python benchmarks/exchange_roundtrip.py [--n 1000] [--inflight 100] [--per-worker 20]
        [--rounds 10] [--only local,redis,...]
 
-``--only`` names exchanges (local, hybrid, redis, http, http+redis, push, aiohttp); a floor
+``--only`` names exchanges (local, hybrid, redis, http, http+redis, push, push+redis,
+aiohttp; push+redis is the push exchange with ``--backend redis``); a floor
 runs with its exchange (raw request/reply with redis, raw GET with aiohttp, the WebSocket
 echo with push). The push rows end with the push targets (``PUSH_TARGETS``): p50 within 2x
 of the WebSocket echo floor and at least 5x faster than Academy's HTTP exchange.
@@ -87,6 +88,7 @@ class Env:
     http_memory_url: str
     http_redis_url: str
     push_url: str
+    push_redis_url: str
 
 
 @dataclass(frozen=True)
@@ -169,6 +171,8 @@ def settings_for(kind: str, env: Env) -> ExchangeSettings:
         return ExchangeSettings(kind="http", url=env.http_redis_url)
     if kind == "push":
         return ExchangeSettings(kind="push", url=env.push_url)
+    if kind == "push+redis":
+        return ExchangeSettings(kind="push", url=env.push_redis_url)
     if kind in ("redis", "hybrid"):
         interface = {"hybrid_interface": "lo"} if kind == "hybrid" else {}
         return ExchangeSettings(kind=kind, redis_port=env.redis.port, redis_db=1, **interface)
@@ -467,6 +471,7 @@ def _pair(kind: str) -> Measure:
 PATHS: list[tuple[str, Measure]] = [
     *((kind, _academy(kind)) for kind in ("local", "hybrid", "redis", "http", "http+redis")),
     ("push", _academy("push")),
+    ("push+redis", _academy("push+redis")),
     *((kind, _pair(kind)) for kind in ("local", "redis", "http", "push")),
     ("redis", _one(measure_raw_redis)),
     ("aiohttp", _one(measure_raw_aiohttp)),
@@ -561,12 +566,14 @@ def main() -> None:
         http_exchange() as http_memory,
         http_exchange(backend="redis", redis_url=redis.url(3)) as http_redis,
         PushServer() as push,
+        PushServer(backend="redis", redis_url=redis.url(4)) as push_redis,
     ):
         env = Env(
             redis=redis,
             http_memory_url=http_memory.url,
             http_redis_url=http_redis.url,
             push_url=push.url,
+            push_redis_url=push_redis.url,
         )
         rows = asyncio.run(run_all(env, opts, only))
     print_table(rows, opts)
