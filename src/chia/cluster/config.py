@@ -200,6 +200,20 @@ class ClusterConfig(_Strict):
     worker_setup_commands: list[str] = Field(default_factory=list)
     head_ray_args: list[str] = Field(default_factory=list, description="Extra `ray start` args.")
     worker_ray_args: list[str] = Field(default_factory=list)
+    scoped_teardown: bool = Field(
+        True,
+        description="CHIA's key: `chia down` stops only this cluster's processes (always).",
+    )
+
+    @field_validator("scoped_teardown")
+    @classmethod
+    def _scoped_only(cls, value: bool) -> bool:
+        if not value:
+            raise ValueError(
+                "false (a host-wide `ray stop`) is not supported: `chia down` stops only this "
+                "cluster's processes; run `ray stop` on the machine for the rest"
+            )
+        return value
 
     @field_validator("available_node_types")
     @classmethod

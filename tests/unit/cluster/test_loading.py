@@ -90,3 +90,9 @@ def test_schema_describes_the_file():
     assert {"cluster_name", "provider", "available_node_types", "aws_nodes"} <= set(
         schema["properties"]
     )
+
+
+def test_chias_scoped_teardown_key_is_accepted_when_true_and_refused_when_false():
+    assert parse_cluster(MINIMAL + "scoped_teardown: true\n").scoped_teardown is True
+    with pytest.raises(ChiaUsageError, match=r"c.yaml:8: scoped_teardown: .*run `ray stop`"):
+        parse_cluster(MINIMAL + "scoped_teardown: false\n", "c.yaml")
