@@ -30,6 +30,7 @@ __all__ = [
     "HOOKS_KWARG",
     "HOOK_KEYS",
     "Hooks",
+    "call_hooks",
     "hooks_as_options",
     "merge_hooks",
     "pop_hooks",
@@ -95,6 +96,17 @@ def pop_hooks(kwargs: dict[str, Any], base: Hooks | None = None) -> Hooks | None
     if setup is None and cleanup is None:
         return None
     return Hooks(setup, setup_args, cleanup, cleanup_args)
+
+
+def call_hooks(kwargs: dict[str, Any], base: Hooks | None) -> Hooks | None:
+    """Hooks a call sets in ``kwargs`` (over ``base``), or None when it names none.
+
+    None means "use the defaults baked into the remote function"; a call that turns
+    every hook off gets an empty ``Hooks()``, so the defaults are not applied.
+    """
+    if not kwargs or HOOK_KEYS.isdisjoint(kwargs):
+        return None
+    return pop_hooks(kwargs, base) or Hooks()
 
 
 def merge_hooks(kwargs: dict[str, Any], base: Hooks | None) -> Hooks | None:

@@ -8,7 +8,7 @@ from typing import Any
 
 from chia.base import _context, pid_registry
 from chia.base._context import CTX_KWARG, DispatchContext
-from chia.base._hooks import HOOKS_KWARG, run_with_hooks
+from chia.base._hooks import HOOKS_KWARG, Hooks, run_with_hooks
 from chia.trace import profiler
 
 __all__ = ["bypass_task", "make_runner", "run_task"]
@@ -48,19 +48,22 @@ def run_task(
             profiler.record_task(ctx, name, frame.task_id, start, bypassed, error)
 
 
-def make_runner(fn: Callable[..., Any], name: str) -> Callable[..., Any]:
+def make_runner(
+    fn: Callable[..., Any], name: str, hooks: Hooks | None = None
+) -> Callable[..., Any]:
     """Return the function handed to ``ray.remote`` for ``fn`` (named like it).
 
-    The runner takes the dispatch context and the per-call hooks out of the keyword
-    arguments; hooks run inside the task, so subprocesses they spawn are tracked with it.
+    ``hooks`` (from the decorator or ``.options``) travel with the function itself, once;
+    a call that sets its own passes them in its keyword arguments. Hooks run inside the
+    task, so subprocesses they spawn are tracked with it.
     """
 
     def runner(*args: Any, **kwargs: Any) -> Any:
-        ctx = kwargs.pop(CTX_KWARG, None)
-        hooks = kwargs.pop(HOOKS_KWARG, None)
-        if hooks is None:
+        ctx = _context.decode(kwargs.pop(CTX_KWARG, None))
+        call = kwargs.pop(HOOKS_KWARG, hooks) if kwargs else hooks
+        if call is None:
             return run_task(name, ctx, lambda: fn(*args, **kwargs))
-        return run_task(name, ctx, lambda: run_with_hooks(hooks, lambda: fn(*args, **kwargs)))
+        return run_task(name, ctx, lambda: run_with_hooks(call, lambda: fn(*args, **kwargs)))
 
     runner.__name__ = name
     runner.__qualname__ = name
@@ -76,5 +79,5 @@ def bypass_task(
     **kwargs: Any,
 ) -> Any:
     """Stand-in task for a bypassed call: run the provider on the worker."""
-    ctx = kwargs.pop(CTX_KWARG, None)
+    ctx = _context.decode(kwargs.pop(CTX_KWARG, None))
     return run_task(name, ctx, lambda: provider(tag, data_path, *args, **kwargs), bypassed=True)

@@ -19,7 +19,14 @@ import ray
 from chia.base import _context, cache, dispatch_proxy, pid_registry
 from chia.base import bypass as bypass_mod
 from chia.base._context import CTX_KWARG, DispatchContext
-from chia.base._hooks import HOOKS_KWARG, Hooks, merge_hooks, pop_hooks, run_with_hooks
+from chia.base._hooks import (
+    HOOKS_KWARG,
+    Hooks,
+    call_hooks,
+    merge_hooks,
+    pop_hooks,
+    run_with_hooks,
+)
 from chia.base._refs import ObjectRefCallback, get
 from chia.base._runner import bypass_task, make_runner
 from chia.base.bypass import get_active_bypass
@@ -100,7 +107,7 @@ class ChiaWrappedFunction(Generic[P, R]):
 
     def _remote_fn(self) -> Any:
         if self._remote is None:
-            remote = ray.remote(make_runner(self._fn, self._name))
+            remote = ray.remote(make_runner(self._fn, self._name, self._hooks))
             self._remote = remote.options(**self._ray_opts) if self._ray_opts else remote
         return self._remote
 
@@ -204,7 +211,7 @@ def _submit_direct(
     kwargs: dict[str, Any],
 ) -> Any:
     """Submit the real task (or its bypass stand-in, which runs no hooks) from here."""
-    call_kwargs = {**kwargs, CTX_KWARG: ctx} if ctx is not None else kwargs
+    call_kwargs = {**kwargs, CTX_KWARG: _context.encode(ctx)} if ctx is not None else kwargs
     if bypass_info is None:
         if hooks is not None:
             call_kwargs = {**call_kwargs, HOOKS_KWARG: hooks}
@@ -227,9 +234,9 @@ def _dispatch(
     if kwargs:
         tag = kwargs.pop(TAG_KWARG, wrapped._tag)
         kwargs.pop(DISPLAY_KWARG, None)
-        hooks = merge_hooks(kwargs, wrapped._hooks)
+        hooks = call_hooks(kwargs, wrapped._hooks)
     else:
-        tag, hooks = wrapped._tag, wrapped._hooks
+        tag, hooks = wrapped._tag, None
     if args and any(isinstance(a, ObjectRefCallback) for a in args):
         args = tuple(a.ref if isinstance(a, ObjectRefCallback) else a for a in args)
     parent = _context.current()

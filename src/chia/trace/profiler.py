@@ -40,6 +40,7 @@ COLLECTOR_NAME = "chia_profile_collector"
 _driver_collector: tuple[str, str, str] | None = None
 _handles: dict[tuple[str, str, str], Any] = {}
 _handles_lock = threading.Lock()
+_where: tuple[str, str] | None = None
 
 
 class ProfileCollectorActor:
@@ -161,13 +162,16 @@ def record_task(
     """Send one finished task's record to the collector named in ``ctx`` (best effort)."""
     if ctx.collector is None:
         return
-    runtime = ray.get_runtime_context()
+    global _where
+    if _where is None:  # a worker's node and id never change: looked up once
+        runtime = ray.get_runtime_context()
+        _where = (runtime.get_node_id(), runtime.get_worker_id())
     rec = {
         "function": function,
         "tag": ctx.tag,
         "task_id": task_id,
-        "node_id": runtime.get_node_id(),
-        "worker_id": runtime.get_worker_id(),
+        "node_id": _where[0],
+        "worker_id": _where[1],
         "start": start,
         "end": time.time(),
         "bypassed": bypassed,
