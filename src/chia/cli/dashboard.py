@@ -93,7 +93,7 @@ def dashboard(
         return
     if local is not None:
         raise ChiaUsageError("--local and --system exclude each other (see --mirror-dir)")
-    from chia.dashboard.launcher import MirrorSettings, mirrored_sites, site_remotes
+    from chia.dashboard.site_mirrors import MirrorSettings, mirrored_sites, site_remotes
 
     remotes = site_remotes(system, remote_host=remote_host, remote_run_root=remote_run_root)
     settings = MirrorSettings(

@@ -1,8 +1,8 @@
 """The read-only multi-site dashboard: an aiohttp server over run directories.
 
 Imports only :mod:`chia.events` from chia (never Ray, Academy or the LLM stack), so
-``chia dashboard`` starts fast. The SSH/rsync launcher lives in
-:mod:`chia.dashboard.launcher` and is imported only when ``--system`` is used.
+``chia dashboard`` starts fast. The SSH/rsync site mirroring lives in
+:mod:`chia.dashboard.site_mirrors` and is imported only when ``--system`` is used.
 """
 
 from chia.dashboard.app import create_app, status_payload

@@ -10,7 +10,7 @@ HEAVY += ("fastmcp", "redis", "mpi4py")
 
 PROBE = """
 import sys
-import chia.cli.main, chia.cli.dashboard, chia.dashboard.serve, chia.dashboard.launcher
+import chia.cli.main, chia.cli.dashboard, chia.dashboard.serve, chia.dashboard.site_mirrors
 from chia.dashboard.app import create_app
 print(" ".join(sorted({m.split(".")[0] for m in sys.modules})))
 """

@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from chia.dashboard.launcher import MirrorSettings, SiteRemote, mirrored_sites, site_remotes
+from chia.dashboard.site_mirrors import MirrorSettings, SiteRemote, mirrored_sites, site_remotes
 from chia.dashboard.ssh import SshError
 from chia.errors import ChiaUsageError
 from chia.testing.sample_run import write_two_site_run

@@ -1,4 +1,4 @@
-"""The multi-site launcher: per site one ControlMaster and one rsync mirror loop.
+"""Mirroring several sites for one dashboard: per site one ControlMaster and one rsync loop.
 
 ``mirrored_sites`` brings every site up in turn and tears all of them down on exit,
 Ctrl-C, SIGTERM, SIGHUP or a failure part-way (a site whose login fails leaves no master
