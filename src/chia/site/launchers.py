@@ -29,6 +29,7 @@ from chia.processes import die_with_parent, stop_processes
 from chia.profiles import SystemProfile
 from chia.site.environment import forwarded_proxies
 from chia.site.launch import SiteLaunch
+from chia.site.progress import AGGREGATE_ABOVE, SiteProgress
 from chia.site.supervisor import ProcessSupervisor, RestartPolicy, process_label, record_gave_up
 
 __all__ = ["Launcher", "LocalLauncher", "MpiexecLauncher"]
@@ -38,12 +39,13 @@ def _host_command(launch: SiteLaunch, *extra: str) -> list[str]:
     return [sys.executable, "-m", "chia.site.host", str(launch.path), *extra]
 
 
-def _pump(stream: IO[str], log_path: Path) -> None:
-    """Copy a child's output to our stdout and to its log file, line by line."""
+def _pump(stream: IO[str], log_path: Path, progress: SiteProgress | None) -> None:
+    """Copy a child's output to its log file and, unless ``progress`` folds it, to stdout."""
     with log_path.open("a", encoding="utf-8") as log:
         for line in stream:
-            sys.stdout.write(line)
-            sys.stdout.flush()
+            if progress is None or not progress.line(line):
+                sys.stdout.write(line)
+                sys.stdout.flush()
             log.write(line)
             log.flush()
 
@@ -68,6 +70,9 @@ class Launcher:
         self.env = dict(env)
         self._children: list[ProcessSupervisor[subprocess.Popen[str]]] = []
         self._pumps: list[threading.Thread] = []
+        self.progress: SiteProgress | None = None
+        if len(launch.agents) > AGGREGATE_ABOVE:
+            self.progress = SiteProgress(launch.site, launch.agents, _say)
 
     def commands(self) -> list[tuple[list[str], str]]:
         """Return ``(argv, log name)`` for each process to start."""
@@ -81,6 +86,8 @@ class Launcher:
         """Start every process (on the calling thread, which must outlive them)."""
         log_dir = self.launch.site_dir / "logs"
         log_dir.mkdir(parents=True, exist_ok=True)
+        if self.progress is not None:
+            self.progress.intro(str(log_dir))
         policy = RestartPolicy(max_restarts=self.launch.max_restarts)
         for index, (argv, log_name) in enumerate(self.commands()):
             spawn = partial(self._spawn, argv, log_dir / f"{log_name}.log")
@@ -113,7 +120,9 @@ class Launcher:
             preexec_fn=die_with_parent,
         )
         assert proc.stdout is not None
-        pump = threading.Thread(target=_pump, args=(proc.stdout, log_path), daemon=True)
+        pump = threading.Thread(
+            target=_pump, args=(proc.stdout, log_path, self.progress), daemon=True
+        )
         pump.start()
         self._pumps.append(pump)
         return proc
@@ -121,10 +130,14 @@ class Launcher:
     def poll(self) -> list[int] | None:
         """Restart what died and is due; return every final exit code once all are known."""
         codes = [child.check() for child in self._children]
+        if self.progress is not None:
+            self.progress.tick()
         if any(code is None for code in codes):
             return None
         for pump in self._pumps:
             pump.join(timeout=2)
+        if self.progress is not None:
+            self.progress.tick(last=True)
         return [code for code in codes if code is not None]
 
     def alive(self) -> bool:
