@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -32,14 +33,13 @@ FUZZ = settings(
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 
+# A cluster file with a little of everything: a provider, a node type, a variable.
 CLUSTER = b"""\
-cluster_name: local-test
+cluster_name: fuzz
 provider: {head_ip: 127.0.0.1}
 available_node_types:
-  sim:
-    resources: {CPU: 1, verilator: 2}
-    num_workers: 2
-    compatible_ips: [127.0.0.1]
+  sim: {resources: {CPU: 1}, num_workers: 1}
+setup_commands: ["echo ${HOME}"]
 """
 
 
@@ -69,55 +69,48 @@ def _clear_or_valid(load: Any, path: Path) -> None:
         assert str(exc).strip(), "an error with no message"
 
 
-def test_campaign_files(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def _campaign_file(tmp_path: Path) -> tuple[Path, bytes, Callable[[Path], object]]:
     source = asset_path("campaigns") / "federated-chat"
     shutil.copytree(source, tmp_path / "c")
-    path = tmp_path / "c" / "campaign.jsonc"
-    seen = []
-
-    @FUZZ
-    @given(mutated((source / "campaign.jsonc").read_bytes()))
-    def check(data: bytes) -> None:
-        path.write_bytes(data)
-        _clear_or_valid(load_campaign, path)
-        seen.append(data)
-
-    check()
-    with capsys.disabled():
-        print(f"\nfuzz: {len(seen)} campaign files")
+    return (
+        tmp_path / "c" / "campaign.jsonc",
+        (source / "campaign.jsonc").read_bytes(),
+        load_campaign,
+    )
 
 
-def test_profile_files(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def _profile_file(tmp_path: Path) -> tuple[Path, bytes, Callable[[Path], object]]:
     original = (asset_path("profiles") / "aurora.json").read_bytes()
-    path = tmp_path / "p.json"
+    return tmp_path / "p.json", original, load_profile
+
+
+def _cluster_file(tmp_path: Path) -> tuple[Path, bytes, Callable[[Path], object]]:
+    return tmp_path / "cluster.yaml", CLUSTER, lambda p: load_cluster(p, env={"HOME": "/home/fuzz"})
+
+
+@pytest.mark.parametrize(
+    ("kind", "setup"),
+    [("campaign", _campaign_file), ("profile", _profile_file), ("cluster", _cluster_file)],
+)
+def test_config_files(
+    kind: str,
+    setup: Callable[[Path], tuple[Path, bytes, Callable[[Path], object]]],
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    path, original, load = setup(tmp_path)
     seen = []
 
     @FUZZ
     @given(mutated(original))
     def check(data: bytes) -> None:
         path.write_bytes(data)
-        _clear_or_valid(load_profile, path)
+        _clear_or_valid(load, path)
         seen.append(data)
 
     check()
     with capsys.disabled():
-        print(f"\nfuzz: {len(seen)} profile files")
-
-
-def test_cluster_files(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    path = tmp_path / "cluster.yaml"
-    seen = []
-
-    @FUZZ
-    @given(mutated(CLUSTER))
-    def check(data: bytes) -> None:
-        path.write_bytes(data)
-        _clear_or_valid(lambda p: load_cluster(p, env={}), path)
-        seen.append(data)
-
-    check()
-    with capsys.disabled():
-        print(f"\nfuzz: {len(seen)} cluster files")
+        print(f"\nfuzz: {len(seen)} {kind} files")
 
 
 def test_event_lines_are_skipped_and_counted_never_raised(
