@@ -9,7 +9,7 @@ from chia.dashboard.app import create_app
 from chia.dashboard.store import RunStore
 from chia.errors import ChiaUsageError
 
-pytestmark = pytest.mark.asyncio(loop_scope="session")
+ASYNC = pytest.mark.asyncio(loop_scope="session")
 
 TOKEN = "a-token-of-enough-length"
 
@@ -21,6 +21,7 @@ async def client(two_site_run):
         yield test_client
 
 
+@ASYNC
 async def test_api_without_the_token_is_refused_and_says_how(client):
     for path in ("/api/run", "/api/status", "/api/events", "/api/stream"):
         response = await client.get(path)
@@ -30,6 +31,7 @@ async def test_api_without_the_token_is_refused_and_says_how(client):
     assert wrong.status == 401
 
 
+@ASYNC
 async def test_the_page_is_served_and_the_token_opens_the_api(client):
     page = await client.get("/")
     assert page.status == 200 and "<html" in (await page.text()).lower()
