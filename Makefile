@@ -20,8 +20,10 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
+# Two workers, whole files each (a file's module fixtures start once); services bind
+# free ports and sockets live in short private dirs, so workers never collide.
 pytest: $(STAMP)
-	$(BIN)/pytest
+	$(BIN)/pytest -n 2 --dist loadfile
 
 # The fault suite: real SIGKILLs, stopped servers and resumed sites (tests/faults); it
 # prints a table of what was sent, acknowledged, delivered, lost and decided twice.

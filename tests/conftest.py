@@ -91,3 +91,16 @@ def http_server() -> Iterator[ExchangeServer]:
     """A real self-hosted Academy HTTP exchange on a free loopback port, for the session."""
     with http_exchange() as server:
         yield server
+
+
+@pytest.fixture
+def ssh_control_dir() -> Iterator[Path]:
+    """A short private directory for ssh ControlMaster sockets (removed afterwards).
+
+    ``tmp_path`` can be too deep for a Unix socket (pytest-xdist adds a level), and chia
+    then moves the socket elsewhere; tests that look for sockets and ssh processes by
+    directory give this one instead.
+    """
+    folder = Path(tempfile.mkdtemp(prefix="ctl-", dir="/tmp"))
+    yield folder
+    shutil.rmtree(folder, ignore_errors=True)

@@ -71,7 +71,9 @@ OVER_SSH = [
 
 
 @pytest.mark.parametrize(("signum", "to_group"), OVER_SSH)
-def test_dashboard_over_ssh_leaves_no_master(sshd, tmp_path, no_leftovers, signum, to_group):
+def test_dashboard_over_ssh_leaves_no_master(
+    sshd, tmp_path, ssh_control_dir, no_leftovers, signum, to_group
+):
     root = tmp_path / "aurora-fs" / "runs"
     write_two_site_run(tmp_path / "written", "fed-1")
     (root / "fed-1").mkdir(parents=True)
@@ -80,7 +82,7 @@ def test_dashboard_over_ssh_leaves_no_master(sshd, tmp_path, no_leftovers, signu
     profile.write_text(
         json.dumps({"name": "aurora", "remote_host": "aurora-login", "run_root": str(root)})
     )
-    control = tmp_path / "ctl"
+    control = ssh_control_dir
     argv = [CHIA, "dashboard", "fed-1", "--system", str(profile), "--port", "0"]
     argv += ["--mirror-dir", str(tmp_path / "mirror"), "--interval-s", "0.2"]
     argv += ["--ssh-config", str(sshd.ssh_config), "--control-dir", str(control)]

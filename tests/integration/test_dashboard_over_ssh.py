@@ -50,13 +50,13 @@ def _get(url: str) -> dict:
         return json.load(response)
 
 
-def test_two_sites_mirrored_live_and_torn_down_on_ctrl_c(sshd, tmp_path):
+def test_two_sites_mirrored_live_and_torn_down_on_ctrl_c(sshd, tmp_path, ssh_control_dir):
     systems, roots = _profiles(tmp_path, {"aurora": "aurora-login", "crux": "crux-login"})
     both = write_two_site_run(tmp_path / "written", "fed-1")
     for site in ("aurora", "crux"):  # each site holds only its own directory
         roots[site].joinpath("fed-1").mkdir(parents=True)
         both.joinpath(site).rename(roots[site] / "fed-1" / site)
-    control = tmp_path / "ctl"
+    control = ssh_control_dir
     argv = [CHIA, "dashboard", "fed-1", "--system", systems, "--port", "0"]
     argv += ["--mirror-dir", str(tmp_path / "mirror"), "--interval-s", "0.3"]
     argv += ["--ssh-config", str(sshd.ssh_config), "--control-dir", str(control)]
@@ -88,12 +88,12 @@ def test_two_sites_mirrored_live_and_torn_down_on_ctrl_c(sshd, tmp_path):
     assert left.stdout == "", "ssh or rsync left running: " + left.stdout
 
 
-def test_a_site_that_cannot_be_reached_fails_cleanly(sshd, tmp_path):
+def test_a_site_that_cannot_be_reached_fails_cleanly(sshd, tmp_path, ssh_control_dir):
     config = tmp_path / "ssh_config"
     dead = f"\nHost dead-login\n  HostName 127.0.0.1\n  Port {free_port()}\n"
     config.write_text(sshd.ssh_config.read_text() + dead)
     systems, _ = _profiles(tmp_path, {"aurora": "aurora-login", "crux": "dead-login"})
-    control = tmp_path / "ctl"
+    control = ssh_control_dir
     argv = [CHIA, "dashboard", "r", "--system", systems, "--ssh-config", str(config)]
     argv += ["--control-dir", str(control), "--mirror-dir", str(tmp_path / "m")]
     result = subprocess.run(

@@ -71,14 +71,14 @@ def _chia(*args: str, env: dict[str, str], timeout: float = 60) -> subprocess.Co
 
 
 @pytest.mark.slow
-def test_four_terminal_walkthrough(tmp_path, model_endpoint):
+def test_four_terminal_walkthrough(tmp_path, ssh_control_dir, model_endpoint):
     aurora, aurora_root = _profile(tmp_path, "aurora")
     crux, _ = _profile(tmp_path, "crux")
     with sshd_server(["aurora-login", "crux-login"]) as sshd:
         env = {
             **os.environ,
             "CHIA_SSH_CONFIG": str(sshd.ssh_config),
-            "CHIA_SSH_CONTROL_DIR": str(tmp_path / "ctl"),
+            "CHIA_SSH_CONTROL_DIR": str(ssh_control_dir),
         }
         # Step 0: an exchange every site can reach.
         with background_command(
@@ -162,7 +162,7 @@ def test_four_terminal_walkthrough(tmp_path, model_endpoint):
                 assert stopped.returncode == 0 and "stopped" in stopped.stdout
                 assert _chia("relay", "status", "--system", aurora, env=env).returncode == 3
                 assert dashboard.interrupt() == 0
-        assert list((tmp_path / "ctl").iterdir()) == []
+        assert list(ssh_control_dir.iterdir()) == []
 
 
 def test_a_peer_that_never_appears(tmp_path):

@@ -17,6 +17,7 @@ import os
 import re
 import shlex
 import signal
+import stat
 import subprocess
 import tempfile
 import time
@@ -28,10 +29,11 @@ from chia.errors import ChiaError
 from chia.processes import is_running
 from chia.reaper import Reaper
 
-__all__ = ["SshError", "SshMaster", "SshTarget", "control_path"]
+__all__ = ["SshError", "SshMaster", "SshTarget", "control_path", "short_socket_dir"]
 
 DEFAULT_CONTROL_DIR = Path("~/.cache/chia/ssh")
-_SOCKET_PATH_MAX = 100  # sun_path is 104-108 bytes; ssh appends nothing to a fixed -S path
+#: sun_path is 108 bytes with its NUL; ssh -M binds "<path>.<16 random chars>" first.
+_SOCKET_PATH_MAX = 107 - 17
 
 
 class SshError(ChiaError):
@@ -58,13 +60,43 @@ class SshTarget:
 
 
 def control_path(target: SshTarget, control_dir: Path | None = None) -> Path:
-    """The ControlMaster socket of a site: ``<control_dir>/<site>-<hash of host>.sock``."""
+    """The ControlMaster socket of a site: ``<control_dir>/<site>-<hash of host>.sock``.
+
+    A Unix socket path holds at most 107 bytes, and ssh first binds a temporary name 17
+    bytes longer. When the socket would not fit (a deep ``--control-dir`` or home
+    directory), it lives in :func:`short_socket_dir` instead, under a name derived from
+    the path it would have had: every process computes the same one, so ``reuse``
+    still finds the master.
+    """
     folder = (control_dir or DEFAULT_CONTROL_DIR).expanduser()
     digest = hashlib.sha1(f"{target.host}|{target.ssh_config}".encode()).hexdigest()[:10]
     path = folder / f"{target.site}-{digest}.sock"
-    if len(str(path)) > _SOCKET_PATH_MAX:
+    if len(str(path).encode()) <= _SOCKET_PATH_MAX:
+        return path
+    short = short_socket_dir() / (
+        f"{target.site[:16]}-{hashlib.sha1(str(path).encode()).hexdigest()[:16]}.sock"
+    )
+    if len(str(short).encode()) > _SOCKET_PATH_MAX:
         raise SshError(f"control socket path too long ({path}); pass a shorter --control-dir")
-    return path
+    return short
+
+
+def short_socket_dir() -> Path:
+    """``/tmp/chia-ssh-<uid>``: this user's private directory for sockets (mode 0700).
+
+    Raises:
+        SshError: If it exists but is not a directory owned by this user and closed to
+            everyone else (someone else could then reach the ssh master).
+    """
+    folder = Path(tempfile.gettempdir()) / f"chia-ssh-{os.getuid()}"
+    folder.mkdir(mode=0o700, exist_ok=True)
+    info = folder.lstat()
+    if not stat.S_ISDIR(info.st_mode) or info.st_uid != os.getuid() or info.st_mode & 0o077:
+        raise SshError(
+            f"{folder} is not a private directory of this user: remove it, or pass a "
+            "shorter --control-dir"
+        )
+    return folder
 
 
 def _wait_gone(pid: int, timeout_s: float) -> bool:

@@ -46,29 +46,29 @@ def test_bad_system_lists_are_rejected(tmp_path, systems, kwargs, message):
         site_remotes(systems.format(a=a, c=c), **kwargs)
 
 
-def test_two_sites_mirrored_then_torn_down(sshd, tmp_path):
+def test_two_sites_mirrored_then_torn_down(sshd, tmp_path, ssh_control_dir):
     remote = tmp_path / "remote"
     write_two_site_run(remote, "r")
     remotes = [
         SiteRemote("aurora", "aurora-login", str(remote)),
         SiteRemote("crux", "crux-login", str(remote)),
     ]
-    settings = MirrorSettings(tmp_path / "m", 0.2, sshd.ssh_config, tmp_path / "ctl")
+    settings = MirrorSettings(tmp_path / "m", 0.2, sshd.ssh_config, ssh_control_dir)
     with mirrored_sites("r", remotes, settings, say=lambda _: None) as mirrors:
         masters = [mirror.master for mirror in mirrors.values()]
         assert all(master.alive() for master in masters)
         assert (tmp_path / "m" / "r" / "crux" / "placement.json").is_file()
     assert not any(master.alive() for master in masters)
-    assert list((tmp_path / "ctl").iterdir()) == []
+    assert list(ssh_control_dir.iterdir()) == []
 
 
-def test_partial_failure_tears_down_the_sites_already_up(sshd, tmp_path):
+def test_partial_failure_tears_down_the_sites_already_up(sshd, tmp_path, ssh_control_dir):
     config = tmp_path / "cfg"
     config.write_text(
         sshd.ssh_config.read_text() + f"\nHost dead\n  HostName 127.0.0.1\n  Port {free_port()}\n"
     )
     remotes = [SiteRemote("aurora", "aurora-login", str(tmp_path)), SiteRemote("crux", "dead", "/")]
-    settings = MirrorSettings(tmp_path / "m", 0.2, config, tmp_path / "ctl", connect_timeout_s=10)
+    settings = MirrorSettings(tmp_path / "m", 0.2, config, ssh_control_dir, connect_timeout_s=10)
     with pytest.raises(SshError, match="crux"), mirrored_sites("r", remotes, settings, say=print):
         pass
-    assert list((tmp_path / "ctl").iterdir()) == []
+    assert list(ssh_control_dir.iterdir()) == []

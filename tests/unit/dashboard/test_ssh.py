@@ -1,10 +1,13 @@
 from __future__ import annotations
 
 import socket
+import stat
+import tempfile
+from pathlib import Path
 
 import pytest
 
-from chia.dashboard.ssh import SshError, SshMaster, SshTarget, control_path
+from chia.dashboard.ssh import SshError, SshMaster, SshTarget, control_path, short_socket_dir
 from chia.processes import is_running
 from chia.testing.services import free_port
 
@@ -57,9 +60,24 @@ def test_failed_login_names_the_site(sshd, tmp_path):
     assert not master.socket.exists()
 
 
-def test_control_path_is_per_site_and_short(tmp_path):
-    one = control_path(SshTarget("aurora", "u@aurora"), tmp_path)
-    two = control_path(SshTarget("crux", "u@crux"), tmp_path)
-    assert one != two and one.parent == tmp_path and one.name.startswith("aurora-")
-    with pytest.raises(SshError, match="too long"):
-        control_path(SshTarget("aurora", "h"), tmp_path / ("x" * 120))
+def test_control_path_is_per_site_and_short():
+    with tempfile.TemporaryDirectory(prefix="c", dir="/tmp") as short:
+        folder = Path(short)
+        one = control_path(SshTarget("aurora", "u@aurora"), folder)
+        two = control_path(SshTarget("crux", "u@crux"), folder)
+        assert one != two and one.parent == folder and one.name.startswith("aurora-")
+
+
+def test_a_deep_control_dir_moves_the_socket_to_a_private_short_dir(tmp_path):
+    deep, deeper = tmp_path / ("x" * 120), tmp_path / ("y" * 120)
+    one = control_path(SshTarget("aurora", "h"), deep)
+    assert one.parent == short_socket_dir() and len(str(one)) + 17 <= 107
+    assert one == control_path(SshTarget("aurora", "h"), deep)  # reuse finds it again
+    assert one != control_path(SshTarget("aurora", "h"), deeper)
+    assert stat.S_IMODE(one.parent.stat().st_mode) == 0o700
+
+
+def test_a_deep_control_dir_still_opens_a_master(sshd, tmp_path):
+    with SshMaster(_target(sshd), control_dir=tmp_path / ("d" * 100)) as master:
+        assert master.run("echo", "up").stdout.strip() == "up"
+    assert not master.socket.exists()
