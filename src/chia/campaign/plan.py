@@ -64,7 +64,8 @@ def build_plan(
         campaign_ref: How the commands should name the campaign (a path or packaged name).
         run_id: The run id; defaults to the campaign's, else ``<campaign>-run``.
         exchange: The exchange kind the sites will meet on.
-        exchange_url: The exchange URL, for ``http``; shown as a placeholder when unknown.
+        exchange_url: The exchange URL (``http``, ``push``, ``globus``; or ``redis://``);
+            shown as a placeholder when unknown and the kind needs one.
     """
     run = run_id or campaign.run_id or f"{campaign.name}-run"
     placement: dict[str, list[str]] = {}
@@ -74,8 +75,13 @@ def build_plan(
         placement.setdefault(site, []).append(agent.name)
         site_of[agent.name] = site
     common = ["--campaign", campaign_ref, "--run-id", run, "--exchange", exchange]
-    if exchange == "http":
-        common += ["--exchange-url", exchange_url or "<URL of chia exchange serve>"]
+    placeholders = {
+        "http": "<URL of chia exchange serve>",
+        "push": "<ws:// URL of chia exchange serve --transport push>",
+        "globus": "globus://<project-uuid>",
+    }
+    if exchange in placeholders or exchange_url:
+        common += ["--exchange-url", exchange_url or placeholders[exchange]]
     federated = len(placement) > 1
     sites = []
     for site, agents in placement.items():

@@ -18,6 +18,7 @@ from chia.campaign import (
 )
 from chia.campaign.loading import LoadedCampaign
 from chia.cli._output import console, print_json
+from chia.cli.site import EXCHANGE_HELP, URL_HELP, ExchangeChoice
 from chia.names import check_name
 
 app = typer.Typer(help="Inspect, validate and plan campaign files.", no_args_is_help=True)
@@ -94,20 +95,18 @@ def validate(
 def plan(
     campaign: str = CAMPAIGN_ARG,
     run_id: str | None = typer.Option(None, "--run-id", help="Run id (default: the campaign's)."),
-    exchange: str = typer.Option("http", "--exchange", help="http, redis, local or hybrid."),
-    exchange_url: str | None = typer.Option(None, "--exchange-url", help="HTTP exchange URL."),
+    exchange: ExchangeChoice = typer.Option(ExchangeChoice.http, "--exchange", help=EXCHANGE_HELP),
+    exchange_url: str | None = typer.Option(None, "--exchange-url", help=URL_HELP),
 ) -> None:
     """Print which site runs which agent, the message routes, and the launch commands."""
     if run_id is not None:
         check_name(run_id, "run id")
-    if exchange not in ("http", "redis", "local", "hybrid"):
-        raise typer.BadParameter(f"unknown exchange {exchange!r}", param_hint="--exchange")
     loaded = load_campaign(campaign)
     result = build_plan(
         loaded.spec,
         campaign_ref=campaign,
         run_id=run_id,
-        exchange=exchange,
+        exchange=exchange.value,
         exchange_url=exchange_url,
     )
     console.print(f"[bold]campaign[/] {result.campaign}   [bold]run id[/] {result.run_id}")

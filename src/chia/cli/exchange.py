@@ -122,3 +122,39 @@ def serve(
         )
         signum = asyncio.run(serve_exchange(config, token=token, insecure=insecure, on_ready=ready))
     console.print(f"exchange stopped ({signal_name(signum)})" if signum else "exchange stopped")
+
+
+@app.command()
+def login(
+    status: bool = typer.Option(
+        False, "--status", help="Only say whether a usable login is cached (never prompts)."
+    ),
+    force: bool = typer.Option(False, "--force", help="Log in again even if one is cached."),
+) -> None:
+    """Log in to Globus once per machine, for Academy's hosted and Globus exchanges.
+
+    Runs Academy's own login flow (the same client, scopes and token file as Academy's
+    tools: $ACADEMY_HOME/storage.db, default ~/.local/share/academy): it prints a URL,
+    you open it, and paste back the code. Sites then use the cached tokens with
+    `--exchange http --exchange-url https://exchange.academy-agents.org/v1` or
+    `--exchange globus --exchange-url globus://<project-uuid>`; a site without a cached
+    login stops at once naming this command, never prompting inside a rank. With
+    ACADEMY_GLOBUS_CLIENT_ID and ACADEMY_GLOBUS_CLIENT_SECRET set (a client identity)
+    no login is needed.
+    """
+    from chia.errors import ChiaUsageError
+    from chia.exchange.globus_login import LOGIN_COMMAND, interactive_login, login_status
+
+    if status:
+        state = login_status()
+        if state.identity == "client":
+            console.print("globus: client identity from ACADEMY_GLOBUS_CLIENT_ID/SECRET")
+        elif state.logged_in:
+            console.print(f"globus: logged in (tokens in {state.where})")
+        else:
+            raise ChiaUsageError(
+                f"globus: not logged in (no usable tokens in {state.where}): run `{LOGIN_COMMAND}`"
+            )
+        return
+    interactive_login(force=force)
+    console.print(f"globus: logged in (tokens in {login_status().where})")

@@ -10,8 +10,15 @@ import typer
 from chia.cli._output import console
 from chia.timeouts import PEER_TIMEOUT_S
 
-EXCHANGE_HELP = "Exchange kind: http, redis, local, hybrid or push (default: the profile's)."
-URL_HELP = "HTTP exchange URL, ws://host:port for push, or redis://host:port/db for redis/hybrid."
+EXCHANGE_HELP = (
+    "Exchange kind: http, redis, local, hybrid, push or globus (default: the profile's). "
+    "Academy's hosted exchange (--exchange-url https://exchange.academy-agents.org/v1) and "
+    "globus need a Globus login: `chia exchange login`, once per machine."
+)
+URL_HELP = (
+    "HTTP exchange URL, ws://host:port for push, redis://host:port/db for redis/hybrid, "
+    "or globus://<project-uuid> for globus."
+)
 
 
 class ExchangeChoice(str, Enum):
@@ -22,6 +29,7 @@ class ExchangeChoice(str, Enum):
     local = "local"
     hybrid = "hybrid"
     push = "push"
+    globus = "globus"
 
 
 class FsyncChoice(str, Enum):

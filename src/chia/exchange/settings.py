@@ -6,8 +6,12 @@ read from the environment when :func:`open_factory` runs.
 
 Kinds:
 
-* ``http``: Academy's HTTP exchange, hosted (``url``) or self-hosted by
-  ``chia exchange serve`` (see :mod:`chia.exchange.server`).
+* ``http``: Academy's HTTP exchange, self-hosted by ``chia exchange serve`` (see
+  :mod:`chia.exchange.server`; the shared token) or hosted by Academy
+  (:data:`HOSTED_EXCHANGE_URL`, or any server with ``auth="globus"``: Academy's Globus
+  login, see :mod:`chia.exchange.globus_login`).
+* ``globus``: Academy's Globus exchange (``url`` is ``globus://<project-uuid>``), with
+  the same Globus login.
 * ``redis``: Academy's Redis exchange. Its keys are unprefixed (``active:<uid>``,
   ``queue:<uid>``...), so runs sharing one redis-server are isolated by ``redis_db``.
 * ``hybrid``: Academy's hybrid exchange (direct TCP between peers, Redis for state and
@@ -25,6 +29,7 @@ per blocked call; a small pool raises MaxConnectionsError at ~100 calls in fligh
 from __future__ import annotations
 
 import os
+import uuid
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import urlparse
@@ -40,20 +45,27 @@ if TYPE_CHECKING:
     from chia.exchange.resilience import Backoff
 
 __all__ = [
+    "GLOBUS_SCHEME",
     "HOSTED_EXCHANGE_URL",
     "REDIS_PASSWORD_ENV",
     "TOKEN_ENV",
+    "ExchangeAuth",
     "ExchangeKind",
     "ExchangeSettings",
+    "check_credentials",
     "open_factory",
 ]
 
-ExchangeKind = Literal["http", "redis", "local", "hybrid", "push"]
+ExchangeKind = Literal["http", "redis", "local", "hybrid", "push", "globus"]
+#: How an HTTP exchange client proves who it is.
+ExchangeAuth = Literal["token", "globus"]
 
 #: Environment variable holding the Redis password (redis and hybrid kinds), if any.
 REDIS_PASSWORD_ENV = "CHIA_REDIS_PASSWORD"
-#: Academy's hosted exchange; it needs a Globus login, which chia does not perform.
+#: Academy's hosted exchange; it needs a Globus login (``chia exchange login``).
 HOSTED_EXCHANGE_URL = "https://exchange.academy-agents.org/v1"
+#: Scheme of a Globus exchange address: ``globus://<project-uuid>``.
+GLOBUS_SCHEME = "globus"
 
 
 class ExchangeSettings(BaseModel):
@@ -63,7 +75,11 @@ class ExchangeSettings(BaseModel):
         kind: Which Academy exchange to use.
         url: Base URL of the HTTP exchange (``kind="http"``) or ``ws://host:port`` of the
             push exchange (``kind="push"``; ``wss://`` with TLS; several servers over
-            one Redis comma-separated), as printed by ``chia exchange serve``.
+            one Redis comma-separated), as printed by ``chia exchange serve``; for
+            ``kind="globus"``, ``globus://<project-uuid>``.
+        auth: How an ``http`` client authenticates: ``token`` (the shared token of
+            ``chia exchange serve``, if set) or ``globus`` (the cached Globus login;
+            always so for :data:`HOSTED_EXCHANGE_URL`).
         redis_host: Redis server host (``redis`` and ``hybrid``).
         redis_port: Redis server port.
         redis_db: Redis database number; the isolation unit of the ``redis`` kind.
@@ -81,6 +97,7 @@ class ExchangeSettings(BaseModel):
 
     kind: ExchangeKind
     url: str | None = None
+    auth: ExchangeAuth = "token"
     redis_host: str = "127.0.0.1"
     redis_port: int = Field(default=6379, ge=1, le=65535)
     redis_db: int = Field(default=0, ge=0)
@@ -91,8 +108,21 @@ class ExchangeSettings(BaseModel):
     http_retries: int = Field(default=1, ge=0)
     heartbeat_interval_s: float = Field(default=30.0, gt=0)
 
+    @model_validator(mode="before")
+    @classmethod
+    def _hosted_is_globus(cls, data: Any) -> Any:
+        if isinstance(data, dict) and data.get("kind") == "http":
+            url = str(data.get("url") or "").rstrip("/")
+            if url == HOSTED_EXCHANGE_URL:
+                return {**data, "auth": "globus"}
+        return data
+
     @model_validator(mode="after")
     def _check_url(self) -> ExchangeSettings:
+        if self.auth == "globus" and self.kind != "http":
+            raise ValueError("auth='globus' is for the http kind (the globus kind always is)")
+        if self.kind == "globus":
+            project_id(self)
         if self.kind == "http":
             if not self.url:
                 raise ValueError("the http exchange needs a url (e.g. from `chia exchange serve`)")
@@ -110,6 +140,11 @@ class ExchangeSettings(BaseModel):
                 if parsed.scheme not in ("ws", "wss") or not parsed.netloc:
                     raise ValueError(f"exchange url {self.url!r} is not a ws:// URL")
         return self
+
+    @property
+    def globus_project(self) -> uuid.UUID:
+        """The project id of a ``globus`` exchange (from ``globus://<project-uuid>``)."""
+        return project_id(self)
 
     @classmethod
     def from_redis_url(cls, kind: Literal["redis", "hybrid"], url: str) -> ExchangeSettings:
@@ -195,7 +230,9 @@ def open_factory(
         share the returned object between every client of the run.
 
     Raises:
-        ChiaUsageError: For the hosted exchange URL (it needs a Globus login).
+        ChiaUsageError: For a Globus-authenticated exchange (the hosted one, or the
+            ``globus`` kind) when no Globus login is cached: the message names
+            ``chia exchange login``. Nothing ever prompts.
     """
     from chia.exchange.resilience import ResilientFactory
 
@@ -247,20 +284,60 @@ def _open_inner(settings: ExchangeSettings) -> tuple[ExchangeFactory[Any], str]:
 
         assert settings.url is not None  # checked by the model
         return PushExchangeFactory(settings.url, config=config), settings.url
+    if settings.kind == "globus":
+        from academy.exchange.cloud.globus import GlobusExchangeFactory
+
+        check_credentials(settings)  # fail now, naming `chia exchange login`; never prompt
+        project = settings.globus_project
+        return GlobusExchangeFactory(project, config=config), f"globus project {project}"
     assert settings.url is not None  # checked by the model
     url = settings.url.rstrip("/")
-    if url == HOSTED_EXCHANGE_URL:
-        raise ChiaUsageError(
-            f"the hosted exchange {url} needs a Globus login, which chia does not perform; "
-            "self-host one with `chia exchange serve`"
-        )
+    headers = http_headers()
+    if settings.auth == "globus":
+        from chia.exchange.globus_login import cached_auth_header
+
+        headers = cached_auth_header()
     quiet_academy_retries()
     http = HttpExchangeFactory(
         url,
-        auth_method=None,
-        additional_headers=http_headers(),
+        # With a header given, Academy does not log in itself; "globus" lets it fetch a
+        # fresh header (from the cached refresh token) when the exchange answers 401.
+        auth_method="globus" if settings.auth == "globus" else None,
+        additional_headers=headers,
         request_timeout_s=settings.http_request_timeout_s,
         retries=settings.http_retries,
         config=config,
     )
     return http, url
+
+
+def check_credentials(settings: ExchangeSettings) -> None:
+    """Fail fast if ``settings`` needs a Globus login and none is cached (never prompts).
+
+    Raises:
+        ChiaUsageError: Naming ``chia exchange login``.
+    """
+    if settings.kind == "globus" or settings.auth == "globus":
+        from chia.exchange.globus_login import cached_auth_header
+
+        cached_auth_header()
+
+
+def project_id(settings: ExchangeSettings) -> uuid.UUID:
+    """Parse the project id out of a ``globus://<project-uuid>`` exchange address.
+
+    Raises:
+        ValueError: If the address is missing or not of that form.
+    """
+    example = f"{GLOBUS_SCHEME}://<project-uuid>"
+    if not settings.url:
+        raise ValueError(f"the globus exchange needs a url: {example}")
+    parsed = urlparse(settings.url)
+    if parsed.scheme != GLOBUS_SCHEME:
+        raise ValueError(f"exchange url {settings.url!r} is not {example}")
+    try:
+        return uuid.UUID(parsed.netloc)
+    except ValueError:
+        raise ValueError(
+            f"exchange url {settings.url!r}: {parsed.netloc!r} is not a project uuid"
+        ) from None

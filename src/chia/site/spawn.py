@@ -47,7 +47,7 @@ from chia.events import (
     write_snapshot,
 )
 from chia.events.durability import FsyncMode
-from chia.exchange.settings import ExchangeKind, ExchangeSettings
+from chia.exchange.settings import ExchangeKind, ExchangeSettings, check_credentials
 from chia.names import check_name
 from chia.profiles import SystemProfile, load_profile
 from chia.site.environment import rank_environment
@@ -103,38 +103,41 @@ def exchange_settings(
 ) -> ExchangeSettings:
     """Resolve the exchange from flags, falling back to the profile's defaults.
 
+    An exchange that needs a Globus login (Academy's hosted one, or ``globus``) is
+    checked here, in the process the user started: without a cached login this fails
+    before any rank or agent starts.
+
     Raises:
-        ChiaUsageError: If the http exchange has no URL, or a URL does not fit its kind.
+        ChiaUsageError: If the exchange needs a URL and has none, a URL does not fit its
+            kind, or a Globus login is needed and none is cached.
     """
     defaults = profile.exchange if profile is not None else None
     chosen: ExchangeKind = kind or (defaults.kind if defaults else "http")
-    if chosen == "http":
-        target = url or (defaults.url if defaults else None)
-        if not target:
-            raise ChiaUsageError(
-                "the http exchange needs --exchange-url (start one with `chia exchange serve`)"
-            )
-        try:
-            return ExchangeSettings(kind="http", url=target)
-        except ValueError as exc:
-            raise ChiaUsageError(f"--exchange-url: {exc}") from None
-    if chosen == "push":
-        if not url:
-            raise ChiaUsageError(
-                "the push exchange needs --exchange-url ws://host:port "
-                "(start one with `chia exchange serve --transport push`)"
-            )
-        try:
-            return ExchangeSettings(kind="push", url=url)
-        except ValueError as exc:
-            raise ChiaUsageError(f"--exchange-url: {exc}") from None
     if chosen in ("redis", "hybrid"):
         if url:
             return ExchangeSettings.from_redis_url(chosen, url)
         host = defaults.redis_host if defaults else "127.0.0.1"
         port = defaults.redis_port if defaults else 6379
         return ExchangeSettings(kind=chosen, redis_host=host, redis_port=port)
-    return ExchangeSettings(kind="local")
+    if chosen == "local":
+        return ExchangeSettings(kind="local")
+    target = url or (defaults.url if defaults and chosen == "http" else None)
+    if not target:
+        raise ChiaUsageError(f"the {chosen} exchange needs --exchange-url {_URL_HINTS[chosen]}")
+    try:
+        settings = ExchangeSettings(kind=chosen, url=target)
+    except ValidationError as exc:
+        reason = exc.errors()[0]["msg"].removeprefix("Value error, ")
+        raise ChiaUsageError(f"--exchange-url: {reason}") from None
+    check_credentials(settings)
+    return settings
+
+
+_URL_HINTS = {
+    "http": "URL (start one with `chia exchange serve`)",
+    "push": "ws://host:port (start one with `chia exchange serve --transport push`)",
+    "globus": "globus://<project-uuid>",
+}
 
 
 def prepare_site(request: SpawnRequest) -> tuple[SiteLaunch, SystemProfile, LoadedCampaign]:
