@@ -10,7 +10,12 @@ from chia.exchange.settings import ExchangeSettings
 from chia.netaddr import is_loopback
 from chia.profiles import PROXY_VARIABLES, SystemProfile
 
-__all__ = ["exchange_needs_internet", "forwarded_proxies", "rank_environment"]
+__all__ = [
+    "exchange_needs_internet",
+    "exchange_proxy",
+    "forwarded_proxies",
+    "rank_environment",
+]
 
 
 def exchange_needs_internet(settings: ExchangeSettings) -> bool:
@@ -53,3 +58,40 @@ def forwarded_proxies(env: Mapping[str, str], settings: ExchangeSettings) -> dic
     if not exchange_needs_internet(settings):
         return {}
     return {name: env[name] for name in PROXY_VARIABLES if env.get(name)}
+
+
+def exchange_proxy(env: Mapping[str, str], settings: ExchangeSettings) -> tuple[str, str] | None:
+    """The proxy the ranks' exchange client will go through, as ``(variable, url)``.
+
+    Only for an exchange that needs the internet (the proxies :func:`forwarded_proxies`
+    passes on). The variable is chosen as Python's ``urllib`` (and aiohttp's
+    ``trust_env``) does: ``http_proxy`` for an ``http://`` exchange, ``https_proxy`` for
+    ``https://``, the lowercase spelling before the uppercase one; a host listed in
+    ``no_proxy``/``NO_PROXY`` goes direct.
+
+    Returns:
+        None when the exchange is reached directly.
+    """
+    proxies = forwarded_proxies(env, settings)
+    if not proxies or settings.url is None:
+        return None
+    target = urlparse(settings.url)
+    bypass = proxies.get("no_proxy") or proxies.get("NO_PROXY") or ""
+    if _bypassed(target.hostname or "", bypass):
+        return None
+    scheme = target.scheme.lower()
+    for name in (f"{scheme}_proxy", f"{scheme.upper()}_PROXY"):
+        if proxies.get(name):
+            return name, proxies[name]
+    return None
+
+
+def _bypassed(host: str, no_proxy: str) -> bool:
+    """True if ``no_proxy`` exempts ``host`` (as ``urllib``: ``*``, a name or a suffix)."""
+    host = host.lower()
+    for entry in (e.strip().lower() for e in no_proxy.split(",")):
+        name = entry.rsplit(":", 1)[0] if entry.count(":") == 1 else entry
+        name = name.lstrip(".")
+        if entry == "*" or (name and (host == name or host.endswith("." + name))):
+            return True
+    return False

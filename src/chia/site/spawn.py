@@ -54,6 +54,7 @@ from chia.site.environment import rank_environment
 from chia.site.launch import LauncherKind, SiteLaunch, site_dir
 from chia.site.launcher_registry import make_launcher
 from chia.site.launchers import Launcher
+from chia.site.proxy_check import check_exchange_proxy
 from chia.site.relay_endpoint import resolve_relay, uses_relay
 from chia.site.supervisor import last_clock
 from chia.timeouts import PEER_TIMEOUT_S
@@ -99,9 +100,16 @@ class SpawnRequest:
 
 
 def exchange_settings(
-    kind: ExchangeKind | None, url: str | None, profile: SystemProfile | None = None
+    kind: ExchangeKind | None,
+    url: str | None,
+    profile: SystemProfile | None = None,
+    *,
+    run_id: str | None = None,
 ) -> ExchangeSettings:
     """Resolve the exchange from flags, falling back to the profile's defaults.
+
+    With ``run_id``, the settings are that run's (:meth:`ExchangeSettings.for_run`):
+    every process of a run must resolve them the same way.
 
     An exchange that needs a Globus login (Academy's hosted one, or ``globus``) is
     checked here, in the process the user started: without a cached login this fails
@@ -113,15 +121,17 @@ def exchange_settings(
     """
     defaults = profile.exchange if profile is not None else None
     chosen: ExchangeKind = kind or (defaults.kind if defaults else "http")
-    if chosen in ("redis", "hybrid"):
+    if chosen in ("redis", "redis-fast", "hybrid"):
         if url:
-            return ExchangeSettings.from_redis_url(chosen, url)
-        host = defaults.redis_host if defaults else "127.0.0.1"
-        port = defaults.redis_port if defaults else 6379
-        return ExchangeSettings(kind=chosen, redis_host=host, redis_port=port)
+            redis = ExchangeSettings.from_redis_url(chosen, url)
+        else:
+            host = defaults.redis_host if defaults else "127.0.0.1"
+            port = defaults.redis_port if defaults else 6379
+            redis = ExchangeSettings(kind=chosen, redis_host=host, redis_port=port)
+        return redis.for_run(run_id) if run_id else redis
     if chosen == "local":
         return ExchangeSettings(kind="local")
-    target = url or (defaults.url if defaults and chosen == "http" else None)
+    target = url or (defaults.url if defaults and defaults.kind == chosen else None)
     if not target:
         raise ChiaUsageError(f"the {chosen} exchange needs --exchange-url {_URL_HINTS[chosen]}")
     try:
@@ -130,7 +140,7 @@ def exchange_settings(
         reason = exc.errors()[0]["msg"].removeprefix("Value error, ")
         raise ChiaUsageError(f"--exchange-url: {reason}") from None
     check_credentials(settings)
-    return settings
+    return settings.for_run(run_id) if run_id else settings
 
 
 _URL_HINTS = {
@@ -180,7 +190,9 @@ def prepare_site(request: SpawnRequest) -> tuple[SiteLaunch, SystemProfile, Load
         profile=profile.name,
         campaign_path=loaded.path,
         agents=sliced.agent_names,
-        exchange=exchange_settings(request.exchange, request.exchange_url, profile),
+        exchange=exchange_settings(
+            request.exchange, request.exchange_url, profile, run_id=run_id
+        ),
         launcher=request.launcher or profile.launcher.kind,
         site_dir=directory,
         startup_timeout_s=request.startup_timeout_s,
@@ -301,7 +313,11 @@ def spawn_site(request: SpawnRequest, say: Callable[[str], None] = print) -> int
         never answered; 1 otherwise.
     """
     launch, profile, loaded = prepare_site(request)
-    launcher = make_launcher(launch, profile, rank_environment(profile, launch.exchange))
+    env = rank_environment(profile, launch.exchange)
+    proxy = check_exchange_proxy(profile, request.system, launch.site, env, launch.exchange)
+    if proxy is not None:
+        say(f"[{launch.site}] proxy {proxy} answers; the exchange is reached through it")
+    launcher = make_launcher(launch, profile, env)
     site_events = events_path(launch.site_dir, SITE_WRITER)
     writer = EventWriter(  # a resumed site's clock continues where the last one stopped
         site_events,

@@ -7,16 +7,21 @@ link only, and forwards to one host (a whitelist filter on the domain) and, for
 
 from __future__ import annotations
 
+import contextlib
 import shutil
+import socket
 import subprocess
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from chia.processes import stop_process
 from chia.testing.netns import Topology
 from chia.testing.netprobe import probe_argv
+from chia.testing.services import free_port
 
-__all__ = ["PROXY_PORT", "Proxy", "proxy_environment", "start_tinyproxy"]
+__all__ = ["PROXY_PORT", "Proxy", "local_tinyproxy", "proxy_environment", "start_tinyproxy"]
 
 #: The port every login's proxy listens on (one per namespace, so no clash).
 PROXY_PORT = 3128
@@ -113,3 +118,41 @@ def start_tinyproxy(
     raise RuntimeError(
         f"tinyproxy in {login} never listened on {host}:{PROXY_PORT}:\n{proxy.output}"
     )
+
+
+@contextlib.contextmanager
+def local_tinyproxy(workdir: Path, timeout_s: float = 10.0) -> Iterator[Proxy]:
+    """A tinyproxy on 127.0.0.1 (no namespaces, no filter) on a free port, stopped after.
+
+    Raises:
+        RuntimeError: If tinyproxy is not installed, or exits / never listens (with its log).
+    """
+    binary = shutil.which("tinyproxy")
+    if binary is None:
+        raise RuntimeError("tinyproxy is not installed (bash scripts/system-deps.sh)")
+    workdir.mkdir(parents=True, exist_ok=True)
+    port = free_port()
+    conf = workdir / "tinyproxy.conf"
+    conf.write_text(f"Port {port}\nListen 127.0.0.1\nTimeout 60\nLogLevel Info\nAllow 127.0.0.1\n")
+    log = workdir / "tinyproxy.log"
+    with log.open("wb") as out:
+        proc = subprocess.Popen(
+            [binary, "-d", "-c", str(conf)], stdout=out, stderr=subprocess.STDOUT
+        )
+    proxy = Proxy("127.0.0.1", port, log, proc)
+    try:
+        deadline = time.monotonic() + timeout_s
+        while True:
+            if proc.poll() is not None:
+                raise RuntimeError(f"tinyproxy exited {proc.returncode}:\n{proxy.output}")
+            with (
+                contextlib.suppress(OSError),
+                socket.create_connection(("127.0.0.1", port), timeout=0.5),
+            ):
+                break
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"tinyproxy never listened on {port}:\n{proxy.output}")
+            time.sleep(0.05)
+        yield proxy
+    finally:
+        stop_process(proc)

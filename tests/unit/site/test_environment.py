@@ -50,3 +50,15 @@ def test_no_proxy_merge_keeps_hosts_of_either_spelling():
     env = rank_environment(PROFILE, HOSTED, base)
     merged = "localhost,.site.example,10.0.0.1,127.0.0.1,.alcf.anl.gov"
     assert env["no_proxy"] == env["NO_PROXY"] == merged
+
+
+def test_exchange_proxy_is_the_one_the_client_uses():
+    from chia.site.environment import exchange_proxy
+
+    plain = ExchangeSettings(kind="http", url="http://exchange.example.org:8700")
+    both = {"http_proxy": "http://low:1", "HTTP_PROXY": "http://up:1", "https_proxy": "http://s:1"}
+    assert exchange_proxy(both, plain) == ("http_proxy", "http://low:1")
+    assert exchange_proxy({"HTTP_PROXY": "http://up:1"}, plain) == ("HTTP_PROXY", "http://up:1")
+    assert exchange_proxy(both, HOSTED) == ("https_proxy", "http://s:1")
+    assert exchange_proxy(both, LOOPBACK) is None
+    assert exchange_proxy({**both, "NO_PROXY": ".example.org"}, plain) is None
