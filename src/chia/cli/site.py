@@ -11,12 +11,14 @@ from chia.cli._output import console
 from chia.timeouts import PEER_TIMEOUT_S
 
 EXCHANGE_HELP = (
-    "Exchange kind: http, redis, local, hybrid, push or globus (default: the profile's). "
+    "Exchange kind: http, redis, redis-fast, local, hybrid, push or globus (default: the "
+    "profile's). "
     "Academy's hosted exchange (--exchange-url https://exchange.academy-agents.org/v1) and "
     "globus need a Globus login: `chia exchange login`, once per machine."
 )
 URL_HELP = (
-    "HTTP exchange URL, ws://host:port for push, redis://host:port/db for redis/hybrid, "
+    "HTTP exchange URL, ws://host:port for push, redis://host:port/db for redis, "
+    "redis-fast and hybrid, "
     "or globus://<project-uuid> for globus."
 )
 
@@ -26,6 +28,7 @@ class ExchangeChoice(str, Enum):
 
     http = "http"
     redis = "redis"
+    redis_fast = "redis-fast"
     local = "local"
     hybrid = "hybrid"
     push = "push"
@@ -222,7 +225,7 @@ def bootstrap(
     target = recipient or loaded.spec.initial_agent
     if target not in loaded.spec.agent_names:
         raise ChiaUsageError(f"recipient {target!r} is not an agent of {loaded.spec.name!r}")
-    settings = exchange_settings(exchange.value, exchange_url)
+    settings = exchange_settings(exchange.value, exchange_url, run_id=run_id)
     console.print(f"waiting for {target} (run {run_id}) to answer on the {settings.kind} exchange")
     with exit_on_stop_signal("bootstrap", f"stopped waiting for {target}"):
         envelope = run_interruptible(

@@ -14,6 +14,10 @@ Kinds:
   the same Globus login.
 * ``redis``: Academy's Redis exchange. Its keys are unprefixed (``active:<uid>``,
   ``queue:<uid>``...), so runs sharing one redis-server are isolated by ``redis_db``.
+* ``redis-fast``: chia's transport straight over Redis (:mod:`chia.exchange.redis_fast`:
+  one Lua script per mailbox operation, blocking moves instead of polling), its keys
+  under ``chia:rf:<namespace>``; :meth:`ExchangeSettings.for_run` makes the namespace
+  the run id.
 * ``hybrid``: Academy's hybrid exchange (direct TCP between peers, Redis for state and
   offline queues). Isolated by ``namespace`` (a key prefix) and ``redis_db``.
 * ``push``: chia's push exchange (``chia exchange serve --transport push``): one
@@ -47,6 +51,7 @@ if TYPE_CHECKING:
 __all__ = [
     "GLOBUS_SCHEME",
     "HOSTED_EXCHANGE_URL",
+    "REDIS_KINDS",
     "REDIS_PASSWORD_ENV",
     "TOKEN_ENV",
     "ExchangeAuth",
@@ -56,7 +61,9 @@ __all__ = [
     "open_factory",
 ]
 
-ExchangeKind = Literal["http", "redis", "local", "hybrid", "push", "globus"]
+ExchangeKind = Literal["http", "redis", "redis-fast", "local", "hybrid", "push", "globus"]
+#: Kinds addressed as ``redis://host:port/db``.
+REDIS_KINDS: tuple[ExchangeKind, ...] = ("redis", "redis-fast", "hybrid")
 #: How an HTTP exchange client proves who it is.
 ExchangeAuth = Literal["token", "globus"]
 
@@ -80,11 +87,11 @@ class ExchangeSettings(BaseModel):
         auth: How an ``http`` client authenticates: ``token`` (the shared token of
             ``chia exchange serve``, if set) or ``globus`` (the cached Globus login;
             always so for :data:`HOSTED_EXCHANGE_URL`).
-        redis_host: Redis server host (``redis`` and ``hybrid``).
+        redis_host: Redis server host (``redis``, ``redis-fast`` and ``hybrid``).
         redis_port: Redis server port.
         redis_db: Redis database number; the isolation unit of the ``redis`` kind.
-        namespace: Key prefix of the ``hybrid`` kind (ignored by ``redis``, whose keys
-            Academy does not prefix).
+        namespace: Key prefix of the ``hybrid`` and ``redis-fast`` kinds (ignored by
+            ``redis``, whose keys Academy does not prefix).
         redis_max_connections: Size of each Redis client's connection pool.
         hybrid_interface: Network interface the hybrid exchange's direct-TCP server binds
             to (``None``: the address of the host name; ``"lo"`` for single-host tests).
@@ -146,12 +153,25 @@ class ExchangeSettings(BaseModel):
         """The project id of a ``globus`` exchange (from ``globus://<project-uuid>``)."""
         return project_id(self)
 
+    def for_run(self, run_id: str) -> ExchangeSettings:
+        """These settings for run ``run_id``: a redis-fast exchange's keys go under it.
+
+        Every process of a run (sites, their ranks, bootstrap) resolves its settings
+        through this, so they all meet under the same keys; other kinds are unchanged
+        (their mailboxes are per run already: uids derive from the run id).
+        """
+        if self.kind != "redis-fast":
+            return self
+        return self.model_copy(update={"namespace": run_id})
+
     @classmethod
-    def from_redis_url(cls, kind: Literal["redis", "hybrid"], url: str) -> ExchangeSettings:
+    def from_redis_url(
+        cls, kind: Literal["redis", "redis-fast", "hybrid"], url: str
+    ) -> ExchangeSettings:
         """Build settings from ``redis://host:port/db`` (the password, if any, is ignored).
 
         Args:
-            kind: ``"redis"`` or ``"hybrid"``.
+            kind: ``"redis"``, ``"redis-fast"`` or ``"hybrid"``.
             url: A Redis URL; the path selects the database number (default 0).
 
         Raises:
@@ -180,19 +200,28 @@ def parse_redis_url(url: str) -> tuple[str, int, int]:
 def redis_client_kwargs(settings: ExchangeSettings) -> dict[str, Any]:
     """Keyword arguments for every ``redis.asyncio.Redis`` an exchange client opens.
 
+    See :func:`redis_connection_kwargs`.
+    """
+    return redis_connection_kwargs(settings.redis_db, settings.redis_max_connections)
+
+
+def redis_connection_kwargs(db: int, max_connections: int) -> dict[str, Any]:
+    """``redis.asyncio.Redis`` keyword arguments of an exchange client (db, pool size).
+
     redis-py's own retry (3 attempts, up to ~7 s) is off: chia's reconnecting wrapper
     (:mod:`chia.exchange.resilience`) retries instead, with its own backoff and deadline,
-    and reports the outage, which redis-py would hide or end with an error.
+    and reports the outage, which redis-py would hide or end with an error. The password,
+    if any, is read from ``$CHIA_REDIS_PASSWORD`` now, in the process that connects.
     """
     from redis.asyncio.retry import Retry
     from redis.backoff import NoBackoff
 
     kwargs: dict[str, Any] = {
-        "db": settings.redis_db,
+        "db": db,
         "socket_timeout": None,
         "socket_connect_timeout": 10.0,
         "socket_keepalive": True,
-        "max_connections": settings.redis_max_connections,
+        "max_connections": max_connections,
         "retry": Retry(NoBackoff(), 0),
     }
     password = os.environ.get(REDIS_PASSWORD_ENV)
@@ -269,6 +298,18 @@ def _open_inner(settings: ExchangeSettings) -> tuple[ExchangeFactory[Any], str]:
             **redis_client_kwargs(settings),
         )
         return factory, redis_at
+    if settings.kind == "redis-fast":
+        from chia.exchange.redis_fast import RedisFastExchangeFactory
+
+        fast = RedisFastExchangeFactory(
+            settings.redis_host,
+            settings.redis_port,
+            settings.redis_db,
+            namespace=settings.namespace,
+            config=config,
+            max_connections=settings.redis_max_connections,
+        )
+        return fast, f"redis-fast over {redis_at} ({fast.prefix})"
     if settings.kind == "hybrid":
         hybrid = HybridExchangeFactory(
             settings.redis_host,

@@ -30,8 +30,12 @@ class LauncherSettings(_Strict):
 class ExchangeDefaults(_Strict):
     """The exchange a site uses unless the command line says otherwise."""
 
-    kind: Literal["http", "redis", "local", "hybrid"] = "http"
-    url: str | None = Field(None, description="HTTP exchange URL; None = self-hosted/flag.")
+    # The exchange layer's ExchangeKind (profiles sit below it): every kind but globus,
+    # whose project address has no default to keep here.
+    kind: Literal["http", "redis", "redis-fast", "local", "hybrid", "push"] = "http"
+    url: str | None = Field(
+        None, description="HTTP exchange URL or ws://host:port (push); None = the flag."
+    )
     redis_host: str = "127.0.0.1"
     redis_port: int = Field(6379, gt=0, lt=65536)
 

@@ -190,9 +190,7 @@ def prepare_site(request: SpawnRequest) -> tuple[SiteLaunch, SystemProfile, Load
         profile=profile.name,
         campaign_path=loaded.path,
         agents=sliced.agent_names,
-        exchange=exchange_settings(
-            request.exchange, request.exchange_url, profile, run_id=run_id
-        ),
+        exchange=exchange_settings(request.exchange, request.exchange_url, profile, run_id=run_id),
         launcher=request.launcher or profile.launcher.kind,
         site_dir=directory,
         startup_timeout_s=request.startup_timeout_s,

@@ -27,7 +27,7 @@ from chia.exchange.push.process import PushServer
 from chia.exchange.server import ExchangeServer
 from chia.testing import RedisServer
 
-KINDS = ["local", "redis", "hybrid", "http", "push"]
+KINDS = ["local", "redis", "redis-fast", "hybrid", "http", "push"]
 
 
 class EchoAgent(Agent):
@@ -58,7 +58,7 @@ def push_server() -> Iterator[PushServer]:
 def settings_for(kind: str, redis: RedisServer, http_server: ExchangeServer) -> ExchangeSettings:
     if kind == "http":
         return http_server.settings()
-    if kind in ("redis", "hybrid"):
+    if kind in ("redis", "redis-fast", "hybrid"):
         extra = {"hybrid_interface": "lo"} if kind == "hybrid" else {}
         return ExchangeSettings(kind=kind, redis_port=redis.port, redis_db=3, **extra)  # type: ignore[arg-type]
     return ExchangeSettings(kind="local")
@@ -74,7 +74,7 @@ def settings(
     return settings_for(request.param, redis, http_server)
 
 
-@pytest.fixture(params=["redis", "hybrid", "http", "push"])
+@pytest.fixture(params=["redis", "redis-fast", "hybrid", "http", "push"])
 def remote_settings(
     request: pytest.FixtureRequest, redis: RedisServer, http_server: ExchangeServer
 ) -> ExchangeSettings:

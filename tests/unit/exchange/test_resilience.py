@@ -71,17 +71,25 @@ async def hosted(factory: ExchangeFactory[Any], run_id: str) -> AsyncIterator[Ru
         yield runtime
 
 
-def settings_of(server: RedisServer) -> ExchangeSettings:
-    return ExchangeSettings(kind="redis", redis_port=server.port, redis_db=0)
+@pytest.fixture(params=["redis", "redis-fast"])
+def kind(request: pytest.FixtureRequest) -> str:
+    """The exchanges over Redis: Academy's, and chia's redis-fast."""
+    return str(request.param)
+
+
+def settings_of(server: RedisServer, kind: str = "redis") -> ExchangeSettings:
+    return ExchangeSettings(kind=kind, redis_port=server.port, redis_db=0)  # type: ignore[arg-type]
 
 
 @pytest.mark.parametrize("signum", [signal.SIGKILL, signal.SIGTERM])
 async def test_agent_keeps_answering_across_a_redis_restart(
-    aof_redis: RedisServer, signum: int
+    aof_redis: RedisServer, kind: str, signum: int
 ) -> None:
     lost: list[str] = []
     restored: list[float] = []
-    factory = open_factory(settings_of(aof_redis), on_lost=lost.append, on_restored=restored.append)
+    factory = open_factory(
+        settings_of(aof_redis, kind), on_lost=lost.append, on_restored=restored.append
+    )
     async with hosted(factory, f"r-{uuid.uuid4().hex[:8]}") as runtime, user_client(factory):
         handle: Handle[Any] = Handle(runtime.agent_id)
         assert await asyncio.wait_for(handle.bump(1), 30) == 1
@@ -102,8 +110,9 @@ async def test_agent_keeps_answering_across_a_redis_restart(
 
 async def test_a_request_queued_before_the_restart_is_answered_after_it(
     aof_redis: RedisServer,
+    kind: str,
 ) -> None:
-    factory = open_factory(settings_of(aof_redis))
+    factory = open_factory(settings_of(aof_redis, kind))
     run_id = f"q-{uuid.uuid4().hex[:8]}"
     async with user_client(factory, name="host") as client:
         registration = await register_agent(client, Counter, run_id, "counter")
@@ -127,9 +136,10 @@ async def test_a_request_queued_before_the_restart_is_answered_after_it(
 
 async def test_user_client_reports_one_outage_and_reconnects_its_listener(
     aof_redis: RedisServer,
+    kind: str,
 ) -> None:
     events: list[str] = []
-    factory = open_factory(settings_of(aof_redis))
+    factory = open_factory(settings_of(aof_redis, kind))
     stop = watch_exchange(
         factory,
         landmark=events.append,
@@ -153,8 +163,8 @@ async def test_user_client_reports_one_outage_and_reconnects_its_listener(
     assert events[3] == "restored"
 
 
-async def test_a_retried_send_is_delivered_once(aof_redis: RedisServer) -> None:
-    factory = open_factory(settings_of(aof_redis))
+async def test_a_retried_send_is_delivered_once(aof_redis: RedisServer, kind: str) -> None:
+    factory = open_factory(settings_of(aof_redis, kind))
     assert isinstance(factory, ResilientFactory)
     receiver = await factory._create_transport(name="receiver")
     sender = await factory._create_transport(name="sender")
@@ -196,8 +206,8 @@ async def test_an_outage_longer_than_the_deadline_gives_up(aof_redis: RedisServe
         await transport.close()
 
 
-async def test_academy_errors_are_not_retried(aof_redis: RedisServer) -> None:
-    factory = open_factory(settings_of(aof_redis))
+async def test_academy_errors_are_not_retried(aof_redis: RedisServer, kind: str) -> None:
+    factory = open_factory(settings_of(aof_redis, kind))
     async with user_client(factory) as client:
         unknown: Handle[Any] = Handle(_unknown_agent(), exchange=client, ignore_context=True)
         with pytest.raises(BadEntityIdError):

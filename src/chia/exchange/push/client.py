@@ -55,7 +55,14 @@ if TYPE_CHECKING:
 else:
     from academy.identifier import AgentT
 
-__all__ = ["PushAgentRegistration", "PushExchangeError", "PushExchangeFactory", "PushTransport"]
+__all__ = [
+    "PushAgentRegistration",
+    "PushExchangeError",
+    "PushExchangeFactory",
+    "PushTransport",
+    "academy_error",
+    "decode_message",
+]
 
 #: Academy's ``Message.get_body`` builds a new ``TypeAdapter(Body)`` for every message it
 #: decodes (~0.3 ms each here, most of a round trip); the push transport decodes bodies
@@ -126,7 +133,7 @@ class PushTransport(ExchangeTransportMixin):
         try:
             return await sock.request(op, **fields)
         except ServerError as exc:
-            raise _translate(exc, subject or self._mailbox_id) from None
+            raise academy_error(exc.code, str(exc), subject or self._mailbox_id) from None
 
     async def close(self) -> None:
         """Close the WebSocket; the mailbox is left as it is."""
@@ -168,7 +175,7 @@ class PushTransport(ExchangeTransportMixin):
             if isinstance(item, Exception):
                 raise item
             seq, text = item
-            yield _decoded(text)
+            yield decode_message(text)
             if sock.deliveries.empty() and sock.alive:
                 # One cumulative ack per burst: the server forgets everything up to seq.
                 with contextlib.suppress(Exception):
@@ -250,7 +257,7 @@ class PushTransport(ExchangeTransportMixin):
         return AgentStats(**reply["stats"])
 
 
-def _decoded(text: str) -> Message[Any]:
+def decode_message(text: str) -> Message[Any]:
     """Parse a pushed message, its body decoded (left to Academy if it cannot be).
 
     A message of another Academy protocol version keeps its raw body, so that Academy's
@@ -264,12 +271,13 @@ def _decoded(text: str) -> Message[Any]:
     return message
 
 
-def _translate(exc: ServerError, subject: EntityId) -> Exception:
-    if exc.code == ErrorCode.UNKNOWN_MAILBOX:
+def academy_error(code: str, message: str, subject: EntityId) -> Exception:
+    """The Academy exception for a mailbox error code (``PushExchangeError`` otherwise)."""
+    if code == ErrorCode.UNKNOWN_MAILBOX:
         return BadEntityIdError(subject)
-    if exc.code == ErrorCode.TERMINATED:
+    if code == ErrorCode.TERMINATED:
         return MailboxTerminatedError(subject)
-    return PushExchangeError(f"the push exchange refused the call ({exc.code}): {exc}")
+    return PushExchangeError(f"the push exchange refused the call ({code}): {message}")
 
 
 class PushExchangeFactory(ExchangeFactory[PushTransport]):

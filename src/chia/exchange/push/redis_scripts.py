@@ -6,7 +6,10 @@ Each runs atomically in Redis, in one round trip; the key layout is described in
 
 from __future__ import annotations
 
-__all__ = ["SOURCES"]
+__all__ = ["SOURCES", "TERMINATED_ITEM"]
+
+#: Queue item that a terminate leaves for a listener blocked on the queue (seq 0).
+TERMINATED_ITEM = "0:"
 
 # Helpers: check(box) returns an error code, or false when the mailbox is usable;
 # requeue(q, inflight) puts unacknowledged messages back at the front, in order.
@@ -128,7 +131,19 @@ local pending = redis.call('HVALS', KEYS[4])
 redis.call('DEL', KEYS[2], KEYS[3], KEYS[4])
 redis.call('SREM', KEYS[5], ARGV[1])
 redis.call('PUBLISH', ARGV[2], 't')
+-- Wakes a listener blocked on the queue (BLMOVE, redis-fast); servers never take from
+-- a terminated mailbox, so they never see it.
+redis.call('RPUSH', KEYS[2], TERMINATED)
 return pending
+"""
+
+# KEYS: queue, inflight. ARGV: raw "seq:json" items a listener that lost its mailbox
+# holds, oldest first. Each still in flight goes back to the front of the queue, in order.
+_GIVE_BACK = """
+for i = #ARGV, 1, -1 do
+  if redis.call('LREM', KEYS[2], 1, ARGV[i]) == 1 then redis.call('LPUSH', KEYS[1], ARGV[i]) end
+end
+return 0
 """
 
 
@@ -142,5 +157,6 @@ SOURCES: dict[str, str] = {
     "ack": _ACK,
     "heartbeat": _CHECK + _HEARTBEAT,
     "status": _STATUS,
-    "terminate": _TERMINATE,
+    "terminate": f"local TERMINATED = '{TERMINATED_ITEM}'\n" + _TERMINATE,
+    "give_back": _GIVE_BACK,
 }

@@ -59,14 +59,25 @@ class RedisStore:
         url: ``redis://[:password@]host:port/db``.
         prefix: Key prefix (several exchanges may share one Redis under different ones).
         password: Redis password when the URL has none.
+        wakeups: Subscribe to wake-ups for attached :class:`Listener` objects (a push
+            server). A client that blocks on its queue itself (redis-fast) needs none.
+        client_kwargs: Keyword arguments of the ``redis.asyncio.Redis`` client.
     """
 
     def __init__(
-        self, url: str, *, prefix: str = DEFAULT_PREFIX, password: str | None = None
+        self,
+        url: str,
+        *,
+        prefix: str = DEFAULT_PREFIX,
+        password: str | None = None,
+        wakeups: bool = True,
+        client_kwargs: dict[str, Any] | None = None,
     ) -> None:
         self.url = url
         self.prefix = prefix
         self._password = password
+        self._wakeups = wakeups
+        self._client_kwargs = client_kwargs or {"max_connections": 64}
         self._server_id = uuid.uuid4().hex[:12]
         self._counter = itertools.count(1)
         self._tokens: dict[Listener, str] = {}
@@ -86,7 +97,7 @@ class RedisStore:
         return f"{self.prefix}:wake:{uid}"
 
     async def start(self) -> None:
-        """Connect, load the scripts and start the wake-up subscriber.
+        """Connect, load the scripts and start the wake-up subscriber (if ``wakeups``).
 
         Raises:
             ChiaError: If Redis cannot be reached.
@@ -94,13 +105,15 @@ class RedisStore:
         from redis.asyncio import Redis
 
         extra: dict[str, Any] = {"password": self._password} if self._password else {}
-        self._redis = Redis.from_url(self.url, max_connections=64, **extra)
+        self._redis = Redis.from_url(self.url, **self._client_kwargs, **extra)
         try:
             await self._redis.ping()
         except Exception as exc:
             await self._redis.aclose()
             raise ChiaError(f"the push exchange cannot reach Redis at {self.url}: {exc}") from None
         self._scripts = {name: self._redis.register_script(src) for name, src in SOURCES.items()}
+        if not self._wakeups:
+            return
         self._pubsub = self._redis.pubsub()
         # A first subscription opens the connection the reader reads from.
         await self._pubsub.subscribe(f"{self.prefix}:server:{self._server_id}")
@@ -191,11 +204,12 @@ class RedisStore:
             ready = self._subscribed[uid] = asyncio.get_running_loop().create_future()
             await self._pubsub.subscribe(self._channel(uid))
             await asyncio.wait_for(asyncio.shield(ready), 10)
-        answer = await self._run("attach", self._box_keys(uid), [token])
-        if not isinstance(answer, int):
+        try:
+            queued = await self.claim(uid, token)
+        except FrameError:
             self._forget(uid, listener)
-            self._raise_for(answer, uid)
-        elif answer > 0:
+            raise
+        if queued > 0:
             listener.wake()
 
     def _forget(self, uid: str, listener: Listener) -> None:
@@ -211,7 +225,7 @@ class RedisStore:
         token = self._tokens.get(listener)
         self._forget(uid, listener)
         if token is not None:
-            await self._run("detach", self._box_keys(uid), [token])
+            await self.release(uid, token)
 
     async def take(self, uid: str, listener: Listener) -> list[tuple[int, str]]:
         """Move queued messages to in-flight (up to the window) for ``listener`` to push."""
@@ -228,8 +242,53 @@ class RedisStore:
     async def ack(self, uid: str, listener: Listener, upto: int) -> None:
         """Forget messages up to ``upto``; wake the listener if more wait."""
         token = self._tokens.get(listener)
-        if token is not None and await self._run("ack", self._box_keys(uid), [token, upto]) > 0:
+        if token is not None and await self.ack_upto(uid, token, upto) > 0:
             listener.wake()
+
+    # Token calls: a listener is named by its token (``attach`` mints one per Listener;
+    # a redis-fast client picks its own) and owns a mailbox until another claims it.
+
+    async def claim(self, uid: str, token: str) -> int:
+        """Make ``token`` the one listener of ``uid``; its unacked messages requeue first.
+
+        Returns:
+            How many messages wait in the queue.
+
+        Raises:
+            FrameError: ``unknown_mailbox`` or ``terminated``.
+        """
+        answer = await self._run("attach", self._box_keys(uid), [token])
+        if not isinstance(answer, int):
+            self._raise_for(answer, uid)
+        return int(answer)
+
+    async def release(self, uid: str, token: str) -> None:
+        """``token`` stops listening: if it still owned ``uid``, its unacked messages requeue."""
+        await self._run("detach", self._box_keys(uid), [token])
+
+    async def ack_upto(self, uid: str, token: str, upto: int, *, client: Any = None) -> Any:
+        """Forget ``uid``'s in-flight messages up to ``upto`` if ``token`` owns it.
+
+        Returns:
+            The queue's length, or -1 if ``token`` no longer owns the mailbox; with a
+            pipeline as ``client``, the pipeline (the answer comes with its results).
+        """
+        return await self._scripts["ack"](
+            keys=self._box_keys(uid), args=[token, upto], client=client
+        )
+
+    async def give_back(self, uid: str, items: list[str]) -> None:
+        """Put raw in-flight items (oldest first) back at the front of ``uid``'s queue."""
+        await self._run("give_back", self.queue_keys(uid), items)
+
+    def queue_keys(self, uid: str) -> list[str]:
+        """``[queue, inflight]`` keys of ``uid`` (a blocking ``BLMOVE`` goes between them)."""
+        return [self._key("q", uid), self._key("inflight", uid)]
+
+    @property
+    def client(self) -> Any:
+        """The ``redis.asyncio.Redis`` client (started)."""
+        return self._redis
 
     async def heartbeat(self, uid: str) -> None:
         """Record that ``uid``'s client is alive now (by Redis's clock)."""
