@@ -11,10 +11,14 @@ Commands (each prints one JSON line):
 * ``start``: stop this host's earlier relay for the same configured port (found by its
   pid file and verified by its command line, so nothing else is ever signalled), then
   start ``serve`` in the background and report where it listens.
-* ``serve``: the relay itself, in the foreground. If the configured port is taken it
-  listens on a free one; either way it records the port in its pid file and in the host
-  file compute nodes read (``<host> <port>``). SIGTERM or SIGINT closes the socket and
-  exits 0.
+* ``serve``: the relay itself, in the foreground, on the configured port (``0``: a free
+  one). It records the port in its pid file and in the host file compute nodes read
+  (``<host> <port>``). SIGTERM or SIGINT closes the socket and exits 0.
+
+A configured port held by another process (anything but this host's earlier relay for
+it, which ``start`` replaces) is an error, never silently another port: ``start`` starts
+nothing, prints ``{"error": "port_taken", "port": ..., "holder": ...}`` and exits
+:data:`PORT_TAKEN` (4).
 * ``stop`` / ``status``: stop, or describe, this host's relay for the configured port.
 
 Pid files are ``<state-dir>/relay-<hostname>-<port>.json``: keyed by host, because a
@@ -37,6 +41,12 @@ import time
 SCRIPT = os.path.abspath(__file__)
 HOST = socket.gethostname()
 BUFFER = 65536
+#: Exit code of ``start`` and ``serve`` when the configured port is held by another process.
+PORT_TAKEN = 4
+
+
+class PortTaken(OSError):
+    """The configured port is held by another process."""
 
 
 def pid_file(state_dir: str, port: int) -> str:
@@ -168,27 +178,77 @@ def handle(client: socket.socket, target: tuple[str, int]) -> None:
 
 
 def listen(bind: str, port: int) -> socket.socket:
-    """Listen on ``port``, or on a free port when it is taken."""
-    for candidate in (port, 0):
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    """Listen on ``port`` (0: a free one).
+
+    Raises:
+        PortTaken: If another process holds the port.
+    """
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((bind, port))
+    except OSError as exc:
+        sock.close()
+        raise PortTaken(f"port {port} on {HOST} is taken ({exc.strerror})") from None
+    sock.listen(128)
+    return sock
+
+
+def _listening_inodes(port: int) -> set[str]:
+    """The socket inodes listening on ``port`` (from ``/proc/net/tcp*``), Linux only."""
+    inodes = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
         try:
-            sock.bind((bind, candidate))
+            with open(table, encoding="ascii") as handle:
+                rows = handle.read().splitlines()[1:]
         except OSError:
-            sock.close()
-            if candidate:
-                print(f"relay: port {candidate} is taken; choosing a free one", flush=True)
+            continue
+        for row in rows:
+            fields = row.split()
+            listening = len(fields) > 9 and fields[3] == "0A"
+            if listening and int(fields[1].rsplit(":", 1)[1], 16) == port:
+                inodes.add(fields[9])
+    return inodes
+
+
+def port_holder(port: int) -> str | None:
+    """``pid N (command)`` of the process listening on ``port``, if this user may see it."""
+    inodes = {f"socket:[{inode}]" for inode in _listening_inodes(port)}
+    if not inodes:
+        return None
+    for pid in (p for p in os.listdir("/proc") if p.isdigit()):
+        try:
+            fds = os.listdir(f"/proc/{pid}/fd")
+        except OSError:
+            continue
+        for fd in fds:
+            try:
+                if os.readlink(f"/proc/{pid}/fd/{fd}") in inodes:
+                    return f"pid {pid} ({' '.join(command_line(int(pid)))[:120]})"
+            except OSError:
                 continue
-            raise
-        sock.listen(128)
-        return sock
-    raise OSError("no port")  # unreachable
+    return None
+
+
+def taken_record(port: int, reason: str) -> dict:
+    """The JSON record of a refused start: the port, the host, and who holds it."""
+    return {
+        "error": "port_taken",
+        "host": HOST,
+        "port": port,
+        "reason": reason,
+        "holder": port_holder(port),
+    }
 
 
 def serve(args: argparse.Namespace) -> int:
     """Run the relay until SIGTERM or SIGINT."""
     os.makedirs(args.state_dir, exist_ok=True)
-    server = listen(args.bind, args.port)
+    try:
+        server = listen(args.bind, args.port)
+    except PortTaken as exc:
+        print(f"relay: {exc}", flush=True)
+        return PORT_TAKEN
     port = server.getsockname()[1]
     stopping = threading.Event()
 
@@ -238,6 +298,12 @@ def start(args: argparse.Namespace) -> int:
     """Replace this host's earlier relay for the port with a new background one."""
     os.makedirs(args.state_dir, exist_ok=True)
     replaced = stop_earlier(args.state_dir, args.port)
+    if args.port:
+        try:
+            listen(args.bind, args.port).close()
+        except PortTaken as exc:
+            print(json.dumps(taken_record(args.port, str(exc))))
+            return PORT_TAKEN
     log_path = os.path.join(args.state_dir, f"relay-{HOST}-{args.port}.log")
     argv = [
         sys.executable,
@@ -272,6 +338,9 @@ def start(args: argparse.Namespace) -> int:
             print(json.dumps({**record, "replaced_earlier": replaced, "log": log_path}))
             return 0
         if child.poll() is not None:
+            if child.returncode == PORT_TAKEN:  # taken between our check and its bind
+                print(json.dumps(taken_record(args.port, f"port {args.port} is taken")))
+                return PORT_TAKEN
             break
         time.sleep(0.05)
     with open(log_path, encoding="utf-8", errors="replace") as log:

@@ -17,10 +17,13 @@ import sh
 
 from chia.assets import path as asset_path
 from chia.dashboard.ssh import SshError, SshMaster
+from chia.errors import ChiaUsageError
 
-__all__ = ["RelaySite", "relay_command", "start_relay"]
+__all__ = ["PORT_TAKEN", "RelaySite", "relay_command", "start_relay"]
 
 SCRIPT_NAME = "chia_relay.py"
+#: The relay script's exit code when its configured port is held by another process.
+PORT_TAKEN = 4
 
 
 @dataclass(frozen=True)
@@ -93,18 +96,40 @@ def start_relay(
 
     Returns:
         The relay's record: ``pid``, ``host``, ``port``, ``tunnel_port``...
+
+    Raises:
+        ChiaUsageError: If another process holds the relay's port on the login node
+            (naming the port, the site and what to do); the tunnel is closed again.
+        SshError: If the relay could not be deployed or did not start.
     """
     tunnel = master.forward_remote(target_port, target_host)
-    deploy(master, relay)
-    argv = [relay.python, relay.script, "start", "--port", str(relay.port)]
-    argv += ["--state-dir", relay.state_dir, "--target-port", str(tunnel)]
-    if relay.host_file:
-        argv += ["--host-file", relay.host_file]
-    doc = _json_result(master, argv)
-    if doc["exit_code"] != 0:
-        raise SshError(f"{relay.site}: the relay did not start: {doc.get('tail', doc)}")
+    try:
+        deploy(master, relay)
+        argv = [relay.python, relay.script, "start", "--port", str(relay.port)]
+        argv += ["--state-dir", relay.state_dir, "--target-port", str(tunnel)]
+        if relay.host_file:
+            argv += ["--host-file", relay.host_file]
+        doc = _json_result(master, argv)
+        if doc["exit_code"] == PORT_TAKEN:
+            raise ChiaUsageError(_port_taken(relay, doc))
+        if doc["exit_code"] != 0:
+            raise SshError(f"{relay.site}: the relay did not start: {doc.get('tail', doc)}")
+    except BaseException:
+        master.cancel_remote(target_port, target_host)  # leave nothing behind
+        raise
     doc["tunnel_port"] = tunnel
     return doc
+
+
+def _port_taken(relay: RelaySite, doc: dict[str, Any]) -> str:
+    """The one-line refusal: which port, where, held by whom, and what to do."""
+    holder = f" by {doc['holder']}" if doc.get("holder") else " by another process"
+    return (
+        f"site {relay.site}: relay port {doc.get('port', relay.port)} on login node "
+        f"{doc.get('host', '?')} is already taken{holder}; nothing was started. Stop that "
+        "process, or choose another port: `chia relay start --port N` (0: any free port) "
+        "or the profile's relay_port"
+    )
 
 
 def relay_command(master: SshMaster, relay: RelaySite, command: str) -> dict[str, Any]:

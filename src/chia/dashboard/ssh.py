@@ -227,6 +227,19 @@ class SshMaster:
             raise SshError(f"{self.target.site}: reverse tunnel failed: {result.stderr.strip()}")
         return int(result.stdout.strip())
 
+    def cancel_remote(self, local_port: int, local_host: str = "127.0.0.1") -> bool:
+        """Close the reverse tunnel :meth:`forward_remote` opened to ``local_port``.
+
+        The master keeps one tunnel per target (a second ``forward_remote`` to the same
+        target returns the first one's port), and cancels it by the spec it was opened
+        with, port 0.
+
+        Returns:
+            True if the master closed it.
+        """
+        result = self._control("cancel", "-R", f"127.0.0.1:0:{local_host}:{local_port}")
+        return result.returncode == 0 and "failed" not in result.stderr
+
     def close(self) -> None:
         """Exit the master if this object started it; an attached master keeps running."""
         if not self.owned:

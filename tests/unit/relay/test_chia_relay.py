@@ -105,19 +105,24 @@ def test_forwards_http_then_sigterm_frees_the_port(tmp_path, backend):
     assert relay("status", "--port", "0", "--state-dir", str(tmp_path / "state"))[0] == 3
 
 
-def test_taken_port_is_replaced_by_a_free_one_and_recorded(tmp_path, backend):
+def test_a_taken_port_is_refused_naming_its_holder_and_starting_nothing(tmp_path, backend):
+    state, host_file = tmp_path / "state", tmp_path / "relay-host"
     with socket.socket() as squatter:
         squatter.bind(("127.0.0.1", 0))
         squatter.listen()
         taken = squatter.getsockname()[1]
-        code, started = _start(tmp_path, backend, taken)
-        assert code == 0 and started["port"] != taken and started["configured_port"] == taken
-        code, status = relay("status", "--port", str(taken), "--state-dir", str(tmp_path / "state"))
-        assert code == 0 and status["running"] and status["port"] == started["port"]
-        assert relay("stop", "--port", str(taken), "--state-dir", str(tmp_path / "state"))[1][
-            "stopped"
-        ]
-        assert _gone(started["pid"])
+        code, refused = _start(tmp_path, backend, taken, "--host-file", str(host_file))
+        assert code == 4, refused
+        assert refused["error"] == "port_taken" and refused["port"] == taken
+        assert refused["host"] == socket.gethostname()
+        assert refused["holder"].startswith(f"pid {os.getpid()} (")  # this test holds it
+        assert not host_file.exists() and list(state.glob("*.json")) == []
+        assert relay("status", "--port", str(taken), "--state-dir", str(state))[0] == 3
+    # The port free again, the same command starts the relay on it.
+    code, started = _start(tmp_path, backend, taken)
+    assert code == 0 and started["port"] == taken
+    assert relay("stop", "--port", str(taken), "--state-dir", str(state))[1]["stopped"]
+    assert _gone(started["pid"])
 
 
 def test_start_replaces_only_its_own_earlier_copy(tmp_path, backend):
