@@ -1,20 +1,34 @@
-"""The environment ranks run with: the profile's settings, proxies only when needed."""
+"""The environment ranks run with: the profile's settings, proxies only when needed.
+
+The profile's ``venv`` and ``remote_root`` say how the site's ranks run on its machine:
+every host process (and each rank's supervisor under ``mpiexec``) is started with
+``<venv>/bin/python``, with the venv activated in its environment (``VIRTUAL_ENV``,
+``<venv>/bin`` first on ``PATH``, so its ``chia``, ``mpiexec`` and MCP servers are the
+ones found), and in ``remote_root`` as working directory (``mpiexec`` passes its own on
+to the ranks). Without them: the Python running ``chia spawn-site`` and its directory.
+"""
 
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
 from urllib.parse import urlparse
 
+from chia.errors import ChiaUsageError
 from chia.exchange.settings import ExchangeSettings
 from chia.netaddr import is_loopback
 from chia.profiles import PROXY_VARIABLES, SystemProfile
 
 __all__ = [
+    "SiteRuntime",
     "exchange_needs_internet",
     "exchange_proxy",
     "forwarded_proxies",
     "rank_environment",
+    "site_runtime",
 ]
 
 
@@ -33,7 +47,8 @@ def rank_environment(
 
     The profile's ``unset_env`` is removed (proxies are kept when the exchange needs the
     internet: stripping them is what broke HTTP exchanges on Aurora), its ``env`` set,
-    ``path_entries`` prepended to ``PATH`` and ``no_proxy`` merged (with the hosts already
+    its ``venv`` activated (``VIRTUAL_ENV``; ``<venv>/bin`` first on ``PATH``, then
+    ``path_entries``) and ``no_proxy`` merged (with the hosts already
     in ``no_proxy`` or ``NO_PROXY``; both are set to the result).
     """
     env = dict(os.environ if base is None else base)
@@ -42,8 +57,12 @@ def rank_environment(
         if not (keep_proxies and name in PROXY_VARIABLES):
             env.pop(name, None)
     env.update(profile.env)
-    if profile.path_entries:
-        env["PATH"] = os.pathsep.join([*profile.path_entries, env.get("PATH", "")])
+    prefix = [*([f"{profile.venv}/bin"] if profile.venv else []), *profile.path_entries]
+    if prefix:
+        env["PATH"] = os.pathsep.join([*prefix, env.get("PATH", "")])
+    if profile.venv:
+        env["VIRTUAL_ENV"] = profile.venv
+        env.pop("PYTHONHOME", None)
     if profile.no_proxy:
         # Both spellings count: a site that sets only NO_PROXY must not lose its hosts.
         names = (env.get("no_proxy", ""), env.get("NO_PROXY", ""))
@@ -95,3 +114,45 @@ def _bypassed(host: str, no_proxy: str) -> bool:
         if entry == "*" or (name and (host == name or host.endswith("." + name))):
             return True
     return False
+
+
+@dataclass(frozen=True)
+class SiteRuntime:
+    """How a site's host processes are started on its machine.
+
+    Attributes:
+        python: The interpreter of every host process (and rank supervisor).
+        workdir: Their working directory; None keeps spawn-site's.
+    """
+
+    python: str = sys.executable
+    workdir: Path | None = None
+
+
+def site_runtime(profile: SystemProfile) -> SiteRuntime:
+    """The interpreter and working directory the profile's ``venv`` and ``remote_root`` name.
+
+    Raises:
+        ChiaUsageError: If ``venv`` has no ``bin/python`` or ``remote_root`` is not a
+            directory here (naming the profile, the field and what to do).
+    """
+    python = sys.executable
+    if profile.venv:
+        candidate = Path(profile.venv).expanduser() / "bin" / "python"
+        if not os.access(candidate, os.X_OK):
+            raise ChiaUsageError(
+                f"profile {profile.name}: venv {profile.venv} has no bin/python on this "
+                f"machine: create it (python3 -m venv {profile.venv}, then install chia "
+                "into it) or remove venv from the profile"
+            )
+        python = str(candidate)
+    workdir = None
+    if profile.remote_root:
+        workdir = Path(profile.remote_root).expanduser()
+        if not workdir.is_dir():
+            raise ChiaUsageError(
+                f"profile {profile.name}: remote_root {profile.remote_root} is not a "
+                "directory on this machine: create it, fix it, or remove remote_root from "
+                "the profile"
+            )
+    return SiteRuntime(python, workdir)

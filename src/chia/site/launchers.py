@@ -27,7 +27,7 @@ from typing import IO
 from chia.errors import ChiaUsageError
 from chia.processes import die_with_parent, stop_processes
 from chia.profiles import SystemProfile
-from chia.site.environment import forwarded_proxies
+from chia.site.environment import SiteRuntime, forwarded_proxies
 from chia.site.launch import SiteLaunch
 from chia.site.progress import AGGREGATE_ABOVE, SiteProgress
 from chia.site.supervisor import ProcessSupervisor, RestartPolicy, process_label, record_gave_up
@@ -35,8 +35,8 @@ from chia.site.supervisor import ProcessSupervisor, RestartPolicy, process_label
 __all__ = ["Launcher", "LocalLauncher", "MpiexecLauncher"]
 
 
-def _host_command(launch: SiteLaunch, *extra: str) -> list[str]:
-    return [sys.executable, "-m", "chia.site.host", str(launch.path), *extra]
+def _host_command(python: str, launch: SiteLaunch, *extra: str) -> list[str]:
+    return [python, "-m", "chia.site.host", str(launch.path), *extra]
 
 
 def _pump(stream: IO[str], log_path: Path, progress: SiteProgress | None) -> None:
@@ -61,13 +61,18 @@ class Launcher:
     Args:
         launch: The site launch (for the log directory and the restart budget).
         env: The environment of every process.
+        runtime: Their interpreter and working directory (the profile's ``venv`` and
+            ``remote_root``, :func:`chia.site.environment.site_runtime`).
     """
 
     kind = "base"
 
-    def __init__(self, launch: SiteLaunch, env: Mapping[str, str]) -> None:
+    def __init__(
+        self, launch: SiteLaunch, env: Mapping[str, str], runtime: SiteRuntime | None = None
+    ) -> None:
         self.launch = launch
         self.env = dict(env)
+        self.runtime = runtime or SiteRuntime()
         self._children: list[ProcessSupervisor[subprocess.Popen[str]]] = []
         self._pumps: list[threading.Thread] = []
         self.progress: SiteProgress | None = None
@@ -116,6 +121,7 @@ class Launcher:
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             text=True,
+            cwd=self.runtime.workdir,
             # mpiexec runs no code of ours: without this a SIGKILLed site orphans its job
             preexec_fn=die_with_parent,
         )
@@ -164,12 +170,13 @@ class LocalLauncher(Launcher):
         """One ``--rank r`` host per process, or one ``--all`` host for in-process exchanges."""
         launch = self.launch
         if launch.exchange.kind == "local":
-            return [(_host_command(launch, "--all"), "site")]
+            return [(_host_command(self.runtime.python, launch, "--all"), "site")]
         commands = []
         for rank in range(launch.process_count):
             indices = launch.agents_for_rank(rank)
             log = launch.agents[indices[0]] if len(indices) == 1 else f"rank{rank}"
-            commands.append((_host_command(launch, "--rank", str(rank)), log))
+            argv = _host_command(self.runtime.python, launch, "--rank", str(rank))
+            commands.append((argv, log))
         return commands
 
     def supervised(self, index: int) -> tuple[list[str], int] | None:
@@ -193,16 +200,22 @@ class MpiexecLauncher(Launcher):
 
     kind = "mpiexec"
 
-    def __init__(self, launch: SiteLaunch, env: Mapping[str, str], profile: SystemProfile) -> None:
-        super().__init__(launch, env)
+    def __init__(
+        self,
+        launch: SiteLaunch,
+        env: Mapping[str, str],
+        profile: SystemProfile,
+        runtime: SiteRuntime | None = None,
+    ) -> None:
+        super().__init__(launch, env, runtime)
         self.profile = profile
 
     def executable(self) -> str:
         """The MPI launcher: the profile's command, found on PATH or beside our Python."""
         command = self.profile.launcher.command
-        beside = Path(sys.executable).parent / command
-        found = shutil.which(command, path=self.env.get("PATH")) or (
-            str(beside) if beside.exists() else None
+        beside = [Path(p).parent / command for p in (self.runtime.python, sys.executable)]
+        found = shutil.which(command, path=self.env.get("PATH")) or next(
+            (str(path) for path in beside if path.exists()), None
         )
         if found is None:
             raise ChiaUsageError(
@@ -223,5 +236,5 @@ class MpiexecLauncher(Launcher):
         argv += self.profile.launcher.flags
         for name, value in forwarded_proxies(self.env, self.launch.exchange).items():
             argv += ["-genv", name, value]
-        supervisor = [sys.executable, "-m", "chia.site.supervisor", str(self.launch.path)]
+        supervisor = [self.runtime.python, "-m", "chia.site.supervisor", str(self.launch.path)]
         return [([*argv, *supervisor], "mpiexec")]

@@ -38,6 +38,7 @@ from types import FrameType
 from typing import Any
 
 from chia.errors import ChiaUsageError
+from chia.site.environment import SiteRuntime
 from chia.site.launch import SiteLaunch
 from chia.site.launchers import Launcher
 from chia.site.supervisor import (
@@ -78,7 +79,9 @@ class RayLauncher(Launcher):
 
     kind = "ray"
 
-    def __init__(self, launch: SiteLaunch, env: Mapping[str, str]) -> None:
+    def __init__(
+        self, launch: SiteLaunch, env: Mapping[str, str], runtime: SiteRuntime | None = None
+    ) -> None:
         if launch.exchange.kind == "local":
             raise ChiaUsageError(
                 "the local exchange is in-process; use --exchange http|redis with ray"
@@ -91,11 +94,12 @@ class RayLauncher(Launcher):
         address, client_env = cluster_client_env(launch.ray_address)
         # Landmark lines already name site, rank and agent: no "(_HostActor pid=...)" prefix.
         driver_env = {"RAY_ADDRESS": address, "RAY_DISABLE_WORKER_LOG_PREFIX": "1"}
-        super().__init__(launch, {**env, **client_env, **driver_env})
+        super().__init__(launch, {**env, **client_env, **driver_env}, runtime)
 
     def commands(self) -> list[tuple[list[str], str]]:
         """The driver command line."""
-        return [([sys.executable, "-m", "chia.site.ray_launcher", str(self.launch.path)], "ray")]
+        driver = [self.runtime.python, "-m", "chia.site.ray_launcher", str(self.launch.path)]
+        return [(driver, "ray")]
 
 
 class _HostActor:

@@ -62,3 +62,10 @@ def test_exchange_proxy_is_the_one_the_client_uses():
     assert exchange_proxy(both, HOSTED) == ("https_proxy", "http://s:1")
     assert exchange_proxy(both, LOOPBACK) is None
     assert exchange_proxy({**both, "NO_PROXY": ".example.org"}, plain) is None
+
+
+def test_the_profiles_venv_is_activated_before_path_entries():
+    profile = SystemProfile(name="hpc", venv="/opt/venv", path_entries=["/opt/x/bin"])
+    env = rank_environment(profile, LOOPBACK, {"PATH": "/usr/bin", "PYTHONHOME": "/usr"})
+    assert env["PATH"] == "/opt/venv/bin:/opt/x/bin:/usr/bin"
+    assert env["VIRTUAL_ENV"] == "/opt/venv" and "PYTHONHOME" not in env
