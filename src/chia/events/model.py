@@ -26,6 +26,7 @@ __all__ = [
     "AgentRunning",
     "BootstrapDispatched",
     "BootstrapSkipped",
+    "ClockSkew",
     "Decision",
     "Event",
     "EventBase",
@@ -310,6 +311,16 @@ class ReplayDiverged(EventBase):
     diff: str
 
 
+class ClockSkew(EventBase):
+    """The site's wall clock disagrees with the exchange's by more than the threshold."""
+
+    kind: Literal["clock_skew"] = "clock_skew"
+    offset_s: float = Field(description="The exchange's time minus the site's.")
+    reference: str = Field(description="What was asked: the exchange's URL or address.")
+    uncertainty_s: float = Field(ge=0, description="How far off the measurement may be.")
+    threshold_s: float = Field(gt=0)
+
+
 class Note(EventBase):
     """A free-text landmark for operators."""
 
@@ -344,6 +355,7 @@ Event: TypeAlias = Annotated[
     | ExchangeLost
     | ExchangeRestored
     | ReplayDiverged
+    | ClockSkew
     | Note,
     Field(discriminator="kind"),
 ]

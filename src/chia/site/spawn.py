@@ -14,7 +14,7 @@ import signal
 import socket
 import time
 from collections.abc import Callable, Collection
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from types import FrameType
@@ -36,6 +36,7 @@ from chia.events import (
     AgentPlacement,
     AgentState,
     AgentStatus,
+    ClockSkew,
     EventWriter,
     LamportClock,
     Placement,
@@ -50,6 +51,7 @@ from chia.events.durability import FsyncMode
 from chia.exchange.settings import ExchangeKind, ExchangeSettings, check_credentials
 from chia.names import check_name
 from chia.profiles import SystemProfile, load_profile
+from chia.site.clock_check import CLOCK_SKEW_WARN_S, check_clock
 from chia.site.environment import rank_environment
 from chia.site.launch import LauncherKind, SiteLaunch, site_dir
 from chia.site.launcher_registry import make_launcher
@@ -315,6 +317,7 @@ def spawn_site(request: SpawnRequest, say: Callable[[str], None] = print) -> int
     proxy = check_exchange_proxy(profile, request.system, launch.site, env, launch.exchange)
     if proxy is not None:
         say(f"[{launch.site}] proxy {proxy} answers; the exchange is reached through it")
+    skew = check_clock(launch.site, launch.exchange, env, say)
     launcher = make_launcher(launch, profile, env)
     site_events = events_path(launch.site_dir, SITE_WRITER)
     writer = EventWriter(  # a resumed site's clock continues where the last one stopped
@@ -346,6 +349,8 @@ def spawn_site(request: SpawnRequest, say: Callable[[str], None] = print) -> int
             host=socket.gethostname(),
             resumed=launch.resume,
         )
+        if skew is not None:
+            writer.emit(ClockSkew, **asdict(skew), threshold_s=CLOCK_SKEW_WARN_S)
         codes = _watch(launch, launcher, stop)
     finally:
         if launcher.alive():

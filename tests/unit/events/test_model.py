@@ -49,6 +49,12 @@ SAMPLES: dict[str, dict[str, Any]] = {
     "exchange_lost": {"error": "ConnectionRefusedError"},
     "exchange_restored": {"down_s": 4.2},
     "replay_diverged": {"round": 3, "request_digest": "ab12", "diff": "- a\n+ b"},
+    "clock_skew": {
+        "offset_s": -10800.4,
+        "reference": "http://10.200.0.1:8700",
+        "uncertainty_s": 1.01,
+        "threshold_s": 300,
+    },
 }
 
 
