@@ -47,10 +47,14 @@ class SystemProfile(_Strict):
     name: str = Field(pattern=NAME_PATTERN)
     description: str = ""
     remote_host: str | None = Field(None, description="ssh destination, e.g. user@host.")
-    remote_root: str | None = Field(None, description="Checkout of chia on the machine.")
+    remote_root: str | None = Field(
+        None, description="Working directory of the site's processes on the machine."
+    )
     run_root: str = Field("runs", description="Where run directories are written.")
     python: str = "python3"
-    venv: str | None = None
+    venv: str | None = Field(
+        None, description="The site's venv: its bin/python runs every site process."
+    )
     launcher: LauncherSettings = Field(default_factory=LauncherSettings)
     env: dict[str, str] = Field(default_factory=dict)
     unset_env: list[str] = Field(default_factory=list)
