@@ -13,8 +13,10 @@ from pathlib import Path
 
 import pytest
 
+from chia.exchange.push.process import PushServer
 from chia.exchange.server import ExchangeServer
 from chia.testing import RedisServer, http_exchange, redis_server
+from chia.testing.sites import CliExchange
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 CHIA = str(Path(sys.executable).parent / "chia")
@@ -91,6 +93,33 @@ def http_server() -> Iterator[ExchangeServer]:
     """A real self-hosted Academy HTTP exchange on a free loopback port, for the session."""
     with http_exchange() as server:
         yield server
+
+
+@pytest.fixture(scope="session")
+def push_server() -> Iterator[PushServer]:
+    """A real push exchange (``chia exchange serve --transport push``) for the session."""
+    with PushServer() as server:
+        yield server
+
+
+#: The exchanges the federation scenarios run over (issue: every one a user may pick).
+FEDERATION_KINDS = ["http", "push", "redis-fast"]
+
+
+@pytest.fixture(params=FEDERATION_KINDS)
+def cli_exchange(request: pytest.FixtureRequest, redis: RedisServer) -> CliExchange:
+    """A session exchange of each kind, as `--exchange K --exchange-url U` arguments.
+
+    Scenarios put ``cli_exchange.kind`` in their run ids: the servers are shared.
+    """
+    kind = str(request.param)
+    if kind == "http":
+        server: ExchangeServer = request.getfixturevalue("http_server")
+        return CliExchange(kind, server.url)
+    if kind == "push":
+        push: PushServer = request.getfixturevalue("push_server")
+        return CliExchange(kind, push.url)
+    return CliExchange(kind, redis.url(7))
 
 
 @pytest.fixture

@@ -2,7 +2,8 @@
 
 * ``sites``: runs ``chia spawn-site`` as an operator would (:class:`chia.testing.sites.SiteRunner`).
 * ``exchange``: a fresh exchange server for one scenario (``http``: the self-hosted
-  Academy exchange, in-memory; ``redis``: a real redis-server), chosen with
+  Academy exchange, in-memory; ``redis`` and ``redis-fast``: a real redis-server;
+  ``push``: chia's push exchange, memory backend), chosen with
   ``@pytest.mark.parametrize("exchange", [...], indirect=True)``.
 * ``fault_table``: collects one row per scenario (:mod:`chia.testing.faults`); the whole
   table is printed at the end of the session and written to ``test-artifacts/faults.md``.
@@ -29,9 +30,11 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from chia.exchange.push.process import PushServer
 from chia.testing import http_exchange, redis_server
 from chia.testing.faults import FaultRow, RunFigures, analyze_run, format_table, write_table
 from chia.testing.proctree import ProcInfo, all_processes, port_is_listening, snapshot
+from chia.testing.sites import CliExchange as Exchange
 from chia.testing.sites import SiteRunner
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -189,32 +192,22 @@ def sites(tmp_path: Path) -> Iterator[SiteRunner]:
     runner.stop_all()
 
 
-@dataclass(frozen=True)
-class Exchange:
-    """A running exchange server: its kind, URL, and the spawn-site/bootstrap arguments."""
-
-    kind: str
-    url: str
-
-    @property
-    def args(self) -> list[str]:
-        """``--exchange <kind> --exchange-url <url>``."""
-        return ["--exchange", self.kind, "--exchange-url", self.url]
-
-
 @pytest.fixture
 def exchange(request: pytest.FixtureRequest, no_leftovers: LeftoverWatch) -> Iterator[Exchange]:
-    """A fresh exchange server for one scenario: ``http`` (default) or ``redis``."""
+    """A fresh exchange server for one scenario: ``http`` (default), ``redis``,
+    ``redis-fast`` (both on a real redis-server) or ``push`` (``chia exchange serve
+    --transport push``).
+    """
     kind = getattr(request, "param", "http")
-    if kind == "redis":
+    if kind in ("redis", "redis-fast"):
         with redis_server() as redis:
             no_leftovers.watch_port(redis.port)
-            yield Exchange("redis", redis.url())
-    elif kind == "http":
-        with http_exchange() as server:
+            yield Exchange(kind, redis.url())
+    elif kind in ("http", "push"):
+        with http_exchange() if kind == "http" else PushServer() as server:
             port = urlsplit(server.url).port
             assert port is not None, server.url
             no_leftovers.watch_port(port)
-            yield Exchange("http", server.url)
+            yield Exchange(kind, server.url)
     else:
-        raise ValueError(f"unknown exchange kind {kind!r} (http or redis)")
+        raise ValueError(f"unknown exchange kind {kind!r} (http, redis, redis-fast or push)")

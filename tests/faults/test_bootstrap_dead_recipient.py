@@ -9,7 +9,7 @@ from chia.exchange import agent_uid
 TIMEOUT_S = 3.0
 
 
-@pytest.mark.parametrize("exchange", ["http", "redis"], indirect=True)
+@pytest.mark.parametrize("exchange", ["http", "redis", "push", "redis-fast"], indirect=True)
 def test_bootstrap_to_a_dead_recipient_exits_2_naming_it(chia, exchange):
     run_id = f"nobody-home-{exchange.kind}"
     result = chia(

@@ -19,7 +19,7 @@ CAMPAIGN = "fault-flood"
 RUN_TIMEOUT_S = 240
 
 
-@pytest.mark.parametrize("exchange", ["http", "redis"], indirect=True)
+@pytest.mark.parametrize("exchange", ["http", "redis", "push", "redis-fast"], indirect=True)
 def test_flood_completes_exactly_with_nothing_lost(sites, exchange, fault_table):
     spec = load_campaign(CAMPAIGN).spec.policy
     assert isinstance(spec, BallsPolicy)

@@ -31,7 +31,7 @@ def _received(site_dir) -> int:
         return 0
 
 
-@pytest.mark.parametrize("exchange", ["http", "redis"], indirect=True)
+@pytest.mark.parametrize("exchange", ["http", "redis", "push", "redis-fast"], indirect=True)
 def test_a_killed_site_resumes_and_nothing_is_lost(sites, exchange, fault_table):
     spec = load_campaign(CAMPAIGN).spec.policy
     assert isinstance(spec, BallsPolicy)

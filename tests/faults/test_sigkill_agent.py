@@ -68,7 +68,7 @@ def _received(events: Path) -> int:
         return 0
 
 
-@pytest.mark.parametrize("exchange", ["http", "redis"], indirect=True)
+@pytest.mark.parametrize("exchange", ["http", "redis", "push", "redis-fast"], indirect=True)
 @pytest.mark.parametrize("launcher", ["local", "mpiexec", "ray"])
 def test_a_killed_agent_comes_back_and_nothing_is_lost(
     request, sites, exchange, launcher, fault_table

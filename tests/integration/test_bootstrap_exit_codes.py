@@ -5,23 +5,21 @@ from __future__ import annotations
 from chia.exchange import agent_uid
 
 
-def test_recipient_never_up_exits_2_naming_it(chia, http_server):
+def test_recipient_never_up_exits_2_naming_it(chia, cli_exchange):
+    run_id = f"nobody-home-{cli_exchange.kind}"
     result = chia(
         "bootstrap",
         "--run-id",
-        "nobody-home",
+        run_id,
         "--campaign",
         "federated-chat",
-        "--exchange",
-        "http",
-        "--exchange-url",
-        http_server.url,
+        *cli_exchange.args,
         "--timeout-s",
         "1.5",
     )
     assert result.returncode == 2, result.stdout + result.stderr
     assert "agent-aurora" in result.stderr
-    assert str(agent_uid("nobody-home", "agent-aurora")) in result.stderr
+    assert str(agent_uid(run_id, "agent-aurora")) in result.stderr
     assert "Traceback" not in result.stderr
 
 

@@ -1,25 +1,30 @@
-"""Two sites play federated-chat over a real redis-server; the counter reaches 10."""
+"""Two sites play federated-chat over a real redis-server (Academy's Redis exchange and
+chia's redis-fast); the counter reaches 10."""
 
 from __future__ import annotations
 
 import json
 
+import pytest
+
 from chia.events import MessageReceived, MessageSent, iter_events, merge_events
 
 
-def test_two_sites_over_redis(sites, chia, redis):
-    common = ["--system", "local", "--campaign", "federated-chat", "--run-id", "chat-redis"]
-    common += ["--exchange", "redis", "--exchange-url", redis.url(3), "--no-bootstrap"]
+@pytest.mark.parametrize("kind", ["redis", "redis-fast"])
+def test_two_sites_over_redis(sites, chia, redis, kind):
+    run_id = f"chat-{kind}"
+    common = ["--system", "local", "--campaign", "federated-chat", "--run-id", run_id]
+    common += ["--exchange", kind, "--exchange-url", redis.url(3), "--no-bootstrap"]
     aurora = sites.start(*common, "--site", "aurora", "--agents", "agent-aurora", name="aurora")
     crux = sites.start(*common, "--site", "crux", "--agents", "agent-crux", name="crux")
     kickoff = chia(
         "bootstrap",
         "--run-id",
-        "chat-redis",
+        run_id,
         "--campaign",
         "federated-chat",
         "--exchange",
-        "redis",
+        kind,
         "--exchange-url",
         redis.url(3),
         "--timeout-s",
@@ -29,7 +34,7 @@ def test_two_sites_over_redis(sites, chia, redis):
     assert aurora.wait() == 0, aurora.output
     assert crux.wait() == 0, crux.output
 
-    run = sites.runs_dir / "chat-redis"
+    run = sites.runs_dir / run_id
     files = sorted(run.glob("*/events/*.jsonl"))
     assert [f.name for f in files] == ["_site.jsonl", "agent-aurora.jsonl"] * 1 + [
         "_site.jsonl",

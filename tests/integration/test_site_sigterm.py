@@ -7,18 +7,16 @@ import signal
 import time
 
 
-def test_sigterm_leaves_no_process_behind(sites, http_server):
+def test_sigterm_leaves_no_process_behind(sites, cli_exchange):
+    run_id = f"term-{cli_exchange.kind}"
     site = sites.start(
         "--system",
         "local",
         "--campaign",
         "federated-chat",
         "--run-id",
-        "term-1",
-        "--exchange",
-        "http",
-        "--exchange-url",
-        http_server.url,
+        run_id,
+        *cli_exchange.args,
         "--site",
         "both",
         "--agents",
@@ -26,7 +24,7 @@ def test_sigterm_leaves_no_process_behind(sites, http_server):
         "--no-bootstrap",
     )
     site.wait_for_line("bootstrap skipped")
-    status_dir = sites.runs_dir / "term-1" / "both" / "status"
+    status_dir = sites.runs_dir / run_id / "both" / "status"
     pids = [json.loads(p.read_text())["pid"] for p in sorted(status_dir.glob("*.json"))]
     assert len(pids) == 2 and not set(pids) & {site.proc.pid}
     assert sites.alive(pids) == pids
@@ -40,5 +38,5 @@ def test_sigterm_leaves_no_process_behind(sites, http_server):
     assert sites.alive(pids) == []
     states = {json.loads(p.read_text())["state"] for p in status_dir.glob("*.json")}
     assert states == {"finished"}  # stopped cleanly, reason "stopped"
-    site_events = (sites.runs_dir / "term-1" / "both" / "events" / "_site.jsonl").read_text()
+    site_events = (sites.runs_dir / run_id / "both" / "events" / "_site.jsonl").read_text()
     assert '"status":"interrupted"' in site_events

@@ -303,7 +303,7 @@ class RedisFastExchangeFactory(ExchangeFactory[RedisFastTransport]):
         return f"redis://{self.host}:{self.port}/{self.db}"
 
     def _client_kwargs(self, max_connections: int) -> dict[str, Any]:
-        from chia.exchange.settings import redis_connection_kwargs
+        from chia.exchange.redis_client import redis_connection_kwargs
 
         return redis_connection_kwargs(self.db, max_connections)
 

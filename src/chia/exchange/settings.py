@@ -32,7 +32,6 @@ per blocked call; a small pool raises MaxConnectionsError at ~100 calls in fligh
 
 from __future__ import annotations
 
-import os
 import uuid
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Literal
@@ -41,6 +40,7 @@ from urllib.parse import urlparse
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from chia.errors import ChiaUsageError
+from chia.exchange.redis_client import REDIS_PASSWORD_ENV, redis_connection_kwargs
 from chia.exchange.token import TOKEN_ENV, http_headers
 
 if TYPE_CHECKING:
@@ -67,8 +67,6 @@ REDIS_KINDS: tuple[ExchangeKind, ...] = ("redis", "redis-fast", "hybrid")
 #: How an HTTP exchange client proves who it is.
 ExchangeAuth = Literal["token", "globus"]
 
-#: Environment variable holding the Redis password (redis and hybrid kinds), if any.
-REDIS_PASSWORD_ENV = "CHIA_REDIS_PASSWORD"
 #: Academy's hosted exchange; it needs a Globus login (``chia exchange login``).
 HOSTED_EXCHANGE_URL = "https://exchange.academy-agents.org/v1"
 #: Scheme of a Globus exchange address: ``globus://<project-uuid>``.
@@ -203,31 +201,6 @@ def redis_client_kwargs(settings: ExchangeSettings) -> dict[str, Any]:
     See :func:`redis_connection_kwargs`.
     """
     return redis_connection_kwargs(settings.redis_db, settings.redis_max_connections)
-
-
-def redis_connection_kwargs(db: int, max_connections: int) -> dict[str, Any]:
-    """``redis.asyncio.Redis`` keyword arguments of an exchange client (db, pool size).
-
-    redis-py's own retry (3 attempts, up to ~7 s) is off: chia's reconnecting wrapper
-    (:mod:`chia.exchange.resilience`) retries instead, with its own backoff and deadline,
-    and reports the outage, which redis-py would hide or end with an error. The password,
-    if any, is read from ``$CHIA_REDIS_PASSWORD`` now, in the process that connects.
-    """
-    from redis.asyncio.retry import Retry
-    from redis.backoff import NoBackoff
-
-    kwargs: dict[str, Any] = {
-        "db": db,
-        "socket_timeout": None,
-        "socket_connect_timeout": 10.0,
-        "socket_keepalive": True,
-        "max_connections": max_connections,
-        "retry": Retry(NoBackoff(), 0),
-    }
-    password = os.environ.get(REDIS_PASSWORD_ENV)
-    if password:
-        kwargs["password"] = password
-    return kwargs
 
 
 def open_factory(

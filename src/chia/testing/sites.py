@@ -15,10 +15,23 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-__all__ = ["CHIA", "Site", "SiteRunner"]
+__all__ = ["CHIA", "CliExchange", "Site", "SiteRunner"]
 
 #: The ``chia`` console script next to this interpreter.
 CHIA = str(Path(sys.executable).parent / "chia")
+
+
+@dataclass(frozen=True)
+class CliExchange:
+    """A running exchange as a user names it on the command line."""
+
+    kind: str
+    url: str
+
+    @property
+    def args(self) -> list[str]:
+        """``--exchange <kind> --exchange-url <url>`` (spawn-site, bootstrap)."""
+        return ["--exchange", self.kind, "--exchange-url", self.url]
 
 
 @dataclass

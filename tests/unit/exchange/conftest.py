@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import uuid
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import pytest
@@ -45,14 +45,7 @@ def echo_agent() -> type[EchoAgent]:
     return EchoAgent
 
 
-# The session's `redis` and `http_server` fixtures come from tests/conftest.py.
-
-
-@pytest.fixture(scope="session")
-def push_server() -> Iterator[PushServer]:
-    """A real push exchange (``chia exchange serve --transport push``) for the session."""
-    with PushServer() as server:
-        yield server
+# The session's `redis`, `http_server` and `push_server` come from tests/conftest.py.
 
 
 def settings_for(kind: str, redis: RedisServer, http_server: ExchangeServer) -> ExchangeSettings:
