@@ -4,10 +4,16 @@ from __future__ import annotations
 
 import subprocess
 
+import pytest
 
-def test_demo_runs_and_reports(chia, tmp_path):
-    result = chia("demo", "--runs-dir", str(tmp_path), "--run-id", "demo-t", timeout=180)
+
+@pytest.mark.parametrize("exchange", [None, "http"])
+def test_demo_runs_and_reports(chia, tmp_path, exchange):
+    flags = ["--exchange", exchange] if exchange else []
+    result = chia("demo", "--runs-dir", str(tmp_path), "--run-id", "demo-t", *flags, timeout=180)
     assert result.returncode == 0, result.stdout + result.stderr
+    assert f"exchange: {exchange or 'push'}, self-hosted on " in result.stdout
+    assert ("ws://127.0.0.1:" in result.stdout) == (exchange is None)  # push is the default
     assert "counter = 10" in result.stdout
     assert "aurora:" in result.stdout and "crux:" in result.stdout
     assert str(tmp_path / "demo-t") in result.stdout

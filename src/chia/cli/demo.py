@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
+from enum import Enum
 from pathlib import Path
 
 import typer
 
 from chia.cli._output import console
+
+
+class DemoExchangeChoice(str, Enum):
+    """Exchanges ``chia demo`` can embed."""
+
+    push = "push"
+    http = "http"
 
 
 def demo(
@@ -25,6 +33,12 @@ def demo(
         help="Play on a real model, provider:model (e.g. openai:gpt-5-mini); "
         "stays offline, and says so, when its API key is not set.",
     ),
+    exchange: DemoExchangeChoice = typer.Option(
+        DemoExchangeChoice.push,
+        "--exchange",
+        help="The embedded exchange: push (chia's, one WebSocket per client) or http "
+        "(Academy's self-hosted HTTP exchange).",
+    ),
     replay: bool = typer.Option(
         False,
         "--replay",
@@ -38,9 +52,10 @@ def demo(
 ) -> None:
     """Run federated-chat across two local sites (aurora, crux) and summarize it.
 
-    Starts a self-hosted exchange on a free loopback port, spawns both sites, sends the
-    kickoff, waits for the campaign to finish, prints a per-site summary and the run
-    directory, and stops everything; then serves the dashboard of the run until Ctrl-C.
+    Starts a self-hosted exchange (push by default) on a free loopback port, spawns both
+    sites, sends the kickoff, waits for the campaign to finish, prints a per-site summary
+    and the run directory, and stops everything; then serves the dashboard of the run
+    until Ctrl-C.
     Needs no network and no API key. Ctrl-C, SIGTERM or SIGHUP during the run stops
     every process it started and exits 1.
     """
@@ -61,7 +76,14 @@ def demo(
     else:
         # A signal mid-run unwinds run_demo, which stops the sites, then the exchange.
         with exit_on_stop_signal("demo", "stopped its sites and its exchange"):
-            code, run = run_demo(runs_dir, run_id=run_id, timeout_s=timeout_s, model=model, say=say)
+            code, run = run_demo(
+                runs_dir,
+                run_id=run_id,
+                timeout_s=timeout_s,
+                model=model,
+                exchange=exchange.value,
+                say=say,
+            )
     if dashboard if dashboard is not None else sys.stdout.isatty():
         from chia.dashboard import serve_in_foreground
 

@@ -1,6 +1,7 @@
 """``chia demo``: a two-site federated-chat campaign on this machine, start to finish.
 
-A self-hosted HTTP exchange on a free loopback port, two ``chia spawn-site`` processes
+An embedded exchange on a free loopback port (chia's push exchange by default; Academy's
+self-hosted HTTP exchange with ``exchange="http"``), two ``chia spawn-site`` processes
 (sites ``aurora`` and ``crux``), the bootstrap, a per-site summary, and then everything
 is stopped. No network and no API key are needed: the campaign's scripted model plays.
 """
@@ -14,19 +15,30 @@ from collections.abc import Callable
 from contextlib import ExitStack
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Literal
 
 from chia.agent.factory import model_readiness
 from chia.campaign import build_plan, load_campaign
 from chia.errors import ChiaError
 from chia.events.runs import summarize_run
+from chia.exchange.push.process import PushServer
 from chia.exchange.server import ExchangeServer
 from chia.interrupts import run_interruptible
 from chia.processes import die_with_parent, stop_processes
 from chia.site.bootstrap import bootstrap
 
-__all__ = ["DEMO_CAMPAIGN", "run_demo"]
+__all__ = ["DEMO_CAMPAIGN", "DemoExchange", "embedded_exchange", "run_demo"]
 
 DEMO_CAMPAIGN = "federated-chat"
+#: The exchanges the demo can embed.
+DemoExchange = Literal["push", "http"]
+
+
+def embedded_exchange(kind: DemoExchange, workdir: Path) -> PushServer | ExchangeServer:
+    """An exchange server of ``kind`` on a free loopback port (a context manager)."""
+    if kind == "push":
+        return PushServer(workdir=workdir)
+    return ExchangeServer(workdir=workdir)
 
 
 def _model_flags(model: str | None, say: Callable[[str], None]) -> list[str]:
@@ -52,6 +64,7 @@ def run_demo(
     run_id: str | None = None,
     timeout_s: float = 300.0,
     model: str | None = None,
+    exchange: DemoExchange = "push",
     say: Callable[[str], None] = print,
 ) -> tuple[int, str]:
     """Run the demo; return its exit code (0: every site finished, campaign complete) and run id.
@@ -61,6 +74,7 @@ def run_demo(
         run_id: The run id (default ``demo-<UTC time>``).
         timeout_s: Give up (and stop everything) after this long.
         model: ``provider:model`` to play on a real model when its key is set.
+        exchange: The embedded exchange: ``push`` (default) or ``http``.
         say: Where progress lines go.
     """
     model_flags = _model_flags(model, say)  # before anything starts: a bad ref leaves nothing
@@ -70,13 +84,14 @@ def run_demo(
     runs_dir = runs_dir.expanduser().resolve()
     procs: list[subprocess.Popen[bytes]] = []
     with ExitStack() as stack:
-        server = stack.enter_context(ExchangeServer(workdir=runs_dir / run / "exchange"))
+        server = embedded_exchange(exchange, runs_dir / run / "exchange")
+        stack.enter_context(server)
         stack.callback(stop_processes, procs, 10.0)  # each site stops its own ranks
-        say(f"exchange: self-hosted on {server.url}")
+        say(f"exchange: {exchange}, self-hosted on {server.url}")
         for planned in plan.sites:
             argv = [sys.executable, "-m", "chia", "spawn-site", "--system", "local"]
             argv += ["--site", planned.site, "--campaign", DEMO_CAMPAIGN, "--run-id", run]
-            argv += ["--agents", ",".join(planned.agents), "--exchange", "http"]
+            argv += ["--agents", ",".join(planned.agents), "--exchange", exchange]
             argv += ["--exchange-url", server.url, "--runs-dir", str(runs_dir), "--no-bootstrap"]
             argv += model_flags
             say(f"site {planned.site}: {' '.join(argv[2:])}")
