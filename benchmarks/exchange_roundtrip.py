@@ -3,11 +3,14 @@
 Usage: python benchmarks/exchange_roundtrip.py [--n 1000] [--inflight 100] [--per-worker 20]
        [--rounds 10] [--only local,redis,...]
 
-``--only`` names exchanges (local, hybrid, redis, http, http+redis, push, push+redis,
-aiohttp; push+redis is the push exchange with ``--backend redis``); a floor
-runs with its exchange (raw request/reply with redis, raw GET with aiohttp, the WebSocket
-echo with push). The push rows end with the push targets (``PUSH_TARGETS``): p50 within 2x
-of the WebSocket echo floor and at least 5x faster than Academy's HTTP exchange.
+``--only`` names exchanges (local, hybrid, redis, redis-fast, http, http+redis, push,
+push+redis, aiohttp; push+redis is the push exchange with ``--backend redis``); a floor
+runs with its exchange (raw request/reply with redis and redis-fast, raw GET with
+aiohttp, the WebSocket echoes with push: in one process, and between two processes).
+The table ends with the push targets (``PUSH_TARGETS``: p50 within 2x of the
+two-process WebSocket echo floor, at least 5x faster than Academy's HTTP exchange, at
+least 5,000 msg/s in flight) and the redis-fast targets (``REDIS_FAST_TARGETS``: p50
+within 2x of the raw Redis floor, at least 3x faster than Academy's Redis exchange).
 
 Every measured path is one ``async def measure_<path>(env, opts)`` registered in ``PATHS``;
 it starts what it needs on the shared services in ``env`` (a real redis-server and
@@ -69,9 +72,13 @@ from chia.testing import RedisServer, http_exchange, redis_server
 TARGET = 0.10
 #: How often the benchmarked campaign agent's inbox is emptied (a stand-in for its turns).
 DRAIN_EVERY_S = 0.005
-#: Push targets: p50 at most this many times the WebSocket echo floor, and Academy's HTTP
-#: exchange at least this many times slower than push (issue 13).
-PUSH_TARGETS = (2.0, 5.0)
+#: Push targets: p50 at most this many times the two-process WebSocket echo floor,
+#: Academy's HTTP exchange at least this many times slower than push, and at least this
+#: many messages per second at ``--inflight`` (issue 13).
+PUSH_TARGETS = (2.0, 5.0, 5000.0)
+#: redis-fast targets: p50 at most this many times the raw Redis request/reply floor, and
+#: Academy's Redis exchange at least this many times slower (issue 13).
+REDIS_FAST_TARGETS = (2.0, 3.0)
 
 
 @dataclass(frozen=True)
@@ -173,9 +180,9 @@ def settings_for(kind: str, env: Env) -> ExchangeSettings:
         return ExchangeSettings(kind="push", url=env.push_url)
     if kind == "push+redis":
         return ExchangeSettings(kind="push", url=env.push_redis_url)
-    if kind in ("redis", "hybrid"):
+    if kind in ("redis", "redis-fast", "hybrid"):
         interface = {"hybrid_interface": "lo"} if kind == "hybrid" else {}
-        return ExchangeSettings(kind=kind, redis_port=env.redis.port, redis_db=1, **interface)
+        return ExchangeSettings(kind=kind, redis_port=env.redis.port, redis_db=1, **interface)  # type: ignore[arg-type]
     return ExchangeSettings(kind="local")
 
 
@@ -314,6 +321,85 @@ async def measure_raw_websocket(env: Env, opts: Options) -> Row:
                 reader.cancel()
     finally:
         await runner.cleanup()  # after the client closed its socket: no handler to wait for
+
+
+#: The echo server of the two-process floor, run by ``sys.executable -c``: it prints its
+#: port, then echoes every text frame on ``/`` until stdin closes.
+_ECHO_SERVER = """
+import asyncio, sys
+from aiohttp import web
+
+async def echo(request):
+    ws = web.WebSocketResponse()
+    await ws.prepare(request)
+    async for message in ws:
+        await ws.send_str(message.data)
+    return ws
+
+async def main():
+    app = web.Application()
+    app.router.add_get("/", echo)
+    runner = web.AppRunner(app, shutdown_timeout=0.5)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", 0).start()
+    print(runner.addresses[0][1], flush=True)
+    await asyncio.get_running_loop().run_in_executor(None, sys.stdin.read)
+    await runner.cleanup()
+
+asyncio.run(main())
+"""
+
+
+async def measure_raw_websocket_2proc(env: Env, opts: Options) -> Row:
+    """Floor: raw aiohttp WebSocket echo between two processes (the push target's floor).
+
+    The echo server runs in a child process; this process's client shares one socket
+    between the calls in flight, each waiting for its own echo (matched by id).
+    """
+    import subprocess
+    import sys
+
+    import aiohttp
+
+    child = subprocess.Popen(
+        [sys.executable, "-c", _ECHO_SERVER],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert child.stdout is not None
+        port = int(await asyncio.to_thread(child.stdout.readline))
+        waiting: dict[str, asyncio.Future[None]] = {}
+        async with (
+            aiohttp.ClientSession() as session,
+            session.ws_connect(f"http://127.0.0.1:{port}/") as ws,
+        ):
+
+            async def read() -> None:
+                async for message in ws:
+                    waiting.pop(message.data).set_result(None)
+
+            reader = asyncio.create_task(read())
+
+            async def call() -> None:
+                key = uuid.uuid4().hex
+                waiting[key] = asyncio.get_running_loop().create_future()
+                await ws.send_str(key)
+                await waiting[key]
+
+            try:
+                return await _measure(call, opts, "raw WS echo 2proc", "websocket")
+            finally:
+                reader.cancel()
+    finally:
+        if child.stdin is not None:
+            child.stdin.close()
+        try:
+            child.wait(5)
+        except subprocess.TimeoutExpired:
+            child.kill()
+            child.wait()
 
 
 @contextlib.asynccontextmanager
@@ -467,15 +553,21 @@ def _pair(kind: str) -> Measure:
     return lambda env, opts: measure_pair(env, opts, kind)
 
 
+#: The raw Redis floor, listed under both Redis exchanges (measured once per run).
+RAW_REDIS = _one(measure_raw_redis)
+
 #: Every measured path as (exchange, measure), in table order.
 PATHS: list[tuple[str, Measure]] = [
     *((kind, _academy(kind)) for kind in ("local", "hybrid", "redis", "http", "http+redis")),
     ("push", _academy("push")),
     ("push+redis", _academy("push+redis")),
-    *((kind, _pair(kind)) for kind in ("local", "redis", "http", "push")),
-    ("redis", _one(measure_raw_redis)),
+    ("redis-fast", _academy("redis-fast")),
+    *((kind, _pair(kind)) for kind in ("local", "redis", "redis-fast", "http", "push")),
+    ("redis", RAW_REDIS),
+    ("redis-fast", RAW_REDIS),
     ("aiohttp", _one(measure_raw_aiohttp)),
     ("push", _one(measure_raw_websocket)),
+    ("push", _one(measure_raw_websocket_2proc)),
 ]
 EXCHANGES = sorted({exchange for exchange, _ in PATHS})
 
@@ -506,25 +598,56 @@ def print_table(rows: list[Row], opts: Options) -> None:
             )
 
 
+def _verdict(ok: bool, word: str = "OVER TARGET") -> str:
+    return "ok" if ok else word
+
+
 def print_push_verdict(rows: list[Row]) -> None:
     """The push targets, when push, its floor and Academy's HTTP exchange were measured."""
     p50 = {(row.path, row.exchange): row.p50_ms for row in rows}
+    rate = {(row.path, row.exchange): row.msgs_per_s for row in rows}
     push = p50.get(("academy action", "push"))
-    floor = p50.get(("raw WS echo", "websocket"))
+    floor = p50.get(("raw WS echo 2proc", "websocket"))
     if push is None or floor is None:
         return
-    most_floor, least_http = PUSH_TARGETS
-    verdict = "ok" if push <= most_floor * floor else "OVER TARGET"
+    most_floor, least_http, least_rate = PUSH_TARGETS
     print(
-        f"\npush: academy action p50 {push:.2f} ms = {push / floor:.1f}x the WebSocket echo "
-        f"floor ({floor:.2f} ms; {verdict}: <= {most_floor:.0f}x)"
+        f"\npush: academy action p50 {push:.2f} ms = {push / floor:.1f}x the two-process "
+        f"WebSocket echo floor ({floor:.2f} ms; "
+        f"{_verdict(push <= most_floor * floor)}: <= {most_floor:.0f}x)"
+    )
+    msgs = rate[("academy action", "push")]
+    print(
+        f"push: {msgs:,.0f} msg/s at the in-flight count "
+        f"({_verdict(msgs >= least_rate, 'UNDER TARGET')}: >= {least_rate:,.0f})"
     )
     http = p50.get(("academy action", "http"))
     if http is not None:
-        verdict = "ok" if http >= least_http * push else "UNDER TARGET"
         print(
             f"push: Academy's HTTP exchange p50 {http:.2f} ms = {http / push:.1f}x push "
-            f"({verdict}: >= {least_http:.0f}x)"
+            f"({_verdict(http >= least_http * push, 'UNDER TARGET')}: >= {least_http:.0f}x)"
+        )
+
+
+def print_redis_fast_verdict(rows: list[Row]) -> None:
+    """The redis-fast targets, against the raw Redis floor and Academy's Redis exchange."""
+    p50 = {(row.path, row.exchange): row.p50_ms for row in rows}
+    fast = p50.get(("academy action", "redis-fast"))
+    floor = p50.get(("raw request/reply", "redis"))
+    if fast is None or floor is None:
+        return
+    most_floor, least_academy = REDIS_FAST_TARGETS
+    print(
+        f"\nredis-fast: academy action p50 {fast:.2f} ms = {fast / floor:.1f}x the raw "
+        f"Redis request/reply floor ({floor:.2f} ms; "
+        f"{_verdict(fast <= most_floor * floor)}: <= {most_floor:.0f}x)"
+    )
+    academy = p50.get(("academy action", "redis"))
+    if academy is not None:
+        verdict = _verdict(academy >= least_academy * fast, "UNDER TARGET")
+        print(
+            f"redis-fast: Academy's Redis exchange p50 {academy:.2f} ms = "
+            f"{academy / fast:.1f}x redis-fast ({verdict}: >= {least_academy:.0f}x)"
         )
 
 
@@ -537,9 +660,11 @@ async def run_all(env: Env, opts: Options, only: set[str]) -> list[Row]:
     """
     settle_heap()
     rows = []
+    done: set[int] = set()
     with json_only():
         for exchange, measure in PATHS:
-            if exchange in only:
+            if exchange in only and id(measure) not in done:
+                done.add(id(measure))
                 print(f"measuring {exchange} ...", flush=True)
                 rows += await measure(env, opts)
     return rows
@@ -578,6 +703,7 @@ def main() -> None:
         rows = asyncio.run(run_all(env, opts, only))
     print_table(rows, opts)
     print_push_verdict(rows)
+    print_redis_fast_verdict(rows)
 
 
 if __name__ == "__main__":

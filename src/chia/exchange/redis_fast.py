@@ -41,6 +41,7 @@ from academy.identifier import AgentId, EntityId, UserId
 from academy.message import Message
 from academy.stats import AgentStats
 from pydantic import BaseModel, Field
+from redis.exceptions import NoScriptError
 
 from chia.exchange.push.client import PushExchangeError, academy_error, decode_message
 from chia.exchange.push.protocol import DEFAULT_MAX_MESSAGE_BYTES, FrameError
@@ -133,17 +134,11 @@ class RedisFastTransport(ExchangeTransportMixin):
         token = f"rf:{uuid.uuid4().hex}"
         store = self._store
         await self._call(None, store.claim(self._uid, token))
-        queue, inflight = store.queue_keys(self._uid)
         blocking = self._factory._blocking_client()
         held: str | None = None  # the raw item yielded last, acknowledged with the next move
         try:
             while True:
-                async with blocking.pipeline(transaction=False) as pipe:
-                    if held is not None:
-                        seq = int(held.partition(":")[0])
-                        await store.ack_upto(self._uid, token, seq, client=pipe)
-                    pipe.blmove(queue, inflight, timeout or 0, "LEFT", "RIGHT")
-                    answers = await pipe.execute()
+                answers = await self._move(blocking, token, held, timeout)
                 item = answers[-1]
                 text = item.decode() if isinstance(item, bytes) else item
                 if text == TERMINATED_ITEM:
@@ -161,6 +156,32 @@ class RedisFastTransport(ExchangeTransportMixin):
                 held = text
         finally:
             await asyncio.shield(self._stop_listening(blocking, token, held))
+
+    async def _move(
+        self, blocking: Any, token: str, held: str | None, timeout: float | None
+    ) -> list[Any]:
+        """One round trip: acknowledge ``held`` (if any), then wait for the next message.
+
+        Returns:
+            ``[ack answer, moved item]`` (``[moved item]`` when nothing was held).
+        """
+        store = self._store
+        queue, inflight = store.queue_keys(self._uid)
+        seq = int(held.partition(":")[0]) if held is not None else None
+        async with blocking.pipeline(transaction=False) as pipe:
+            if seq is not None:
+                store.queue_ack(pipe, self._uid, token, seq)
+            pipe.blmove(queue, inflight, timeout or 0, "LEFT", "RIGHT")
+            answers = list(await pipe.execute(raise_on_error=False))
+        if isinstance(answers[-1], Exception):
+            raise answers[-1]
+        if seq is not None and isinstance(answers[0], NoScriptError):
+            # Redis restarted and forgot the scripts; the move happened: keep its item.
+            await store.load_scripts()
+            answers[0] = await store.ack_upto(self._uid, token, seq)
+        elif isinstance(answers[0], Exception):
+            raise answers[0]
+        return answers
 
     async def _stop_listening(self, blocking: Any, token: str, held: str | None) -> None:
         try:

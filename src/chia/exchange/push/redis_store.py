@@ -112,6 +112,7 @@ class RedisStore:
             await self._redis.aclose()
             raise ChiaError(f"the push exchange cannot reach Redis at {self.url}: {exc}") from None
         self._scripts = {name: self._redis.register_script(src) for name, src in SOURCES.items()}
+        await self.load_scripts()
         if not self._wakeups:
             return
         self._pubsub = self._redis.pubsub()
@@ -266,16 +267,29 @@ class RedisStore:
         """``token`` stops listening: if it still owned ``uid``, its unacked messages requeue."""
         await self._run("detach", self._box_keys(uid), [token])
 
-    async def ack_upto(self, uid: str, token: str, upto: int, *, client: Any = None) -> Any:
+    async def ack_upto(self, uid: str, token: str, upto: int) -> int:
         """Forget ``uid``'s in-flight messages up to ``upto`` if ``token`` owns it.
 
         Returns:
-            The queue's length, or -1 if ``token`` no longer owns the mailbox; with a
-            pipeline as ``client``, the pipeline (the answer comes with its results).
+            The queue's length, or -1 if ``token`` no longer owns the mailbox.
         """
-        return await self._scripts["ack"](
-            keys=self._box_keys(uid), args=[token, upto], client=client
-        )
+        return int(await self._run("ack", self._box_keys(uid), [token, upto]))
+
+    def queue_ack(self, pipe: Any, uid: str, token: str, upto: int) -> None:
+        """Add :meth:`ack_upto` to a pipeline, as a bare ``EVALSHA``.
+
+        redis-py checks a pipeline's script objects with a ``SCRIPT EXISTS`` round trip
+        on every execute; the bare call has none. The script is loaded by :meth:`start`;
+        after a Redis restart the pipeline fails with ``NoScriptError``: call
+        :meth:`load_scripts` and run it again.
+        """
+        keys = self._box_keys(uid)
+        pipe.evalsha(self._scripts["ack"].sha, len(keys), *keys, token, upto)
+
+    async def load_scripts(self) -> None:
+        """Load every script into Redis (again, after a restart emptied its cache)."""
+        for script in self._scripts.values():
+            await self._redis.script_load(script.script)
 
     async def give_back(self, uid: str, items: list[str]) -> None:
         """Put raw in-flight items (oldest first) back at the front of ``uid``'s queue."""
