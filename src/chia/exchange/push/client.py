@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import uuid
 from collections.abc import AsyncGenerator
 from typing import TYPE_CHECKING, Any, Generic, Literal
@@ -68,6 +69,8 @@ __all__ = [
 #: decodes (~0.3 ms each here, most of a round trip); the push transport decodes bodies
 #: with this one instead, so ``get_body`` finds them decoded.
 _BODY: TypeAdapter[Any] = TypeAdapter(Body)
+#: Academy's version check parses version strings on every call; there are only a few.
+_compatible = functools.lru_cache(maxsize=16)(check_version)
 
 
 class PushExchangeError(ChiaError, ExchangeError):
@@ -177,9 +180,9 @@ class PushTransport(ExchangeTransportMixin):
             seq, text = item
             yield decode_message(text)
             if sock.deliveries.empty() and sock.alive:
-                # One cumulative ack per burst: the server forgets everything up to seq.
-                with contextlib.suppress(Exception):
-                    await sock.ws.send_str(f'{{"op":"ack","upto":{seq}}}')
+                # One cumulative ack per burst, riding on the next request if it is soon
+                # (an agent's reply): the server forgets everything up to seq.
+                sock.defer_ack(seq)
 
     async def register_agent(
         self, agent: type[AgentT], *, name: str | None = None
@@ -264,7 +267,7 @@ def decode_message(text: str) -> Message[Any]:
     own ``get_body`` raises its ``IncompatibleNetworkProtocolError`` as it would.
     """
     message: Message[Any] = Message.model_validate_json(text)
-    if check_version(message.protocol_version):
+    if _compatible(message.protocol_version):
         # An invalid body is left raw: get_body raises Academy's own error for it.
         with contextlib.suppress(ValidationError):
             message.body = _BODY.validate_python(message.body)

@@ -107,6 +107,9 @@ class Connection:
         fields, store = frame.fields, self.store
         rid = fields.get("id", 0)
         op = frame.op
+        ack = fields.get("ack")
+        if op != "ack" and isinstance(ack, int) and not isinstance(ack, bool):
+            await store.ack(mailbox, self, ack)  # an ack riding on a request
         if op == "send":
             msg: str = fields["msg"]
             self._check_size(msg, rid)

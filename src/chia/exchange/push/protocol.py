@@ -10,7 +10,9 @@ server has a token) and speaks first:
 
 Then requests, each with a client-chosen ``id`` echoed by the server's ``reply`` (or
 ``error``): ``register``, ``send``, ``listen``, ``heartbeat``, ``status``, ``discover``,
-``terminate``, ``stats``. ``ack`` ``{"upto": seq}`` has no reply. The server pushes
+``terminate``, ``stats``. ``ack`` ``{"upto": seq}`` has no reply; any request may carry
+the same as an ``ack`` field (handled first), so an agent's reply acknowledges the request
+it answers without a frame of its own. The server pushes
 ``deliver`` ``{"seq": n, "msg": "<Academy message JSON>"}`` frames to a connection that
 sent ``listen``, in the order the messages reached the server from each sender.
 

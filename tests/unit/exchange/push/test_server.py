@@ -149,3 +149,19 @@ async def test_a_frame_far_over_the_limit_is_cut_off_and_others_are_served() -> 
             assert closing.type in (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSED)
             assert bob.ws.close_code == aiohttp.WSCloseCode.MESSAGE_TOO_BIG
         assert (await alice.ask(send("alice", "fine")))["op"] == "reply"
+
+
+async def test_an_ack_carried_by_a_request_forgets_the_delivered_message() -> None:
+    async with server() as url, raw(url, "bob") as bob:
+        async with raw(url, "alice") as alice:
+            for i in range(2):
+                await bob.ask(send("alice", f"m{i}", rid=i + 1))
+            assert (await alice.ask({"op": "listen", "id": 1}))["op"] == "reply"
+            first, second = await alice.next(), await alice.next()
+            # alice's next request acknowledges m0 only; its socket then breaks.
+            reply = await alice.ask({"op": "heartbeat", "id": 2, "ack": first["seq"]})
+            assert reply == {"op": "reply", "id": 2}
+        async with raw(url, "alice") as again:
+            assert (await again.ask({"op": "listen", "id": 1}))["op"] == "reply"
+            redelivered = await again.next()
+    assert redelivered["msg"] == second["msg"] == "m1"  # m0 was not delivered again
