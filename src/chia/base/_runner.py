@@ -49,21 +49,29 @@ def run_task(
 
 
 def make_runner(
-    fn: Callable[..., Any], name: str, hooks: Hooks | None = None
+    fn: Callable[..., Any],
+    name: str,
+    hooks: Hooks | None = None,
+    ctx: DispatchContext | None = None,
 ) -> Callable[..., Any]:
     """Return the function handed to ``ray.remote`` for ``fn`` (named like it).
 
     ``hooks`` (from the decorator or ``.options``) travel with the function itself, once;
     a call that sets its own passes them in its keyword arguments. Hooks run inside the
-    task, so subprocesses they spawn are tracked with it.
+    task, so subprocesses they spawn are tracked with it. ``ctx`` likewise is the
+    context of every call that carries none of its own (a driver's untagged calls while
+    profiling), so those calls send no extra argument.
     """
 
     def runner(*args: Any, **kwargs: Any) -> Any:
-        ctx = _context.decode(kwargs.pop(CTX_KWARG, None))
-        call = kwargs.pop(HOOKS_KWARG, hooks) if kwargs else hooks
+        call_ctx, call = ctx, hooks
+        if kwargs:
+            call_ctx = _context.decode(kwargs.pop(CTX_KWARG, ctx))
+            if kwargs:
+                call = kwargs.pop(HOOKS_KWARG, hooks)
         if call is None:
-            return run_task(name, ctx, lambda: fn(*args, **kwargs))
-        return run_task(name, ctx, lambda: run_with_hooks(call, lambda: fn(*args, **kwargs)))
+            return run_task(name, call_ctx, lambda: fn(*args, **kwargs))
+        return run_task(name, call_ctx, lambda: run_with_hooks(call, lambda: fn(*args, **kwargs)))
 
     runner.__name__ = name
     runner.__qualname__ = name

@@ -80,11 +80,13 @@ class ChiaWrappedFunction(Generic[P, R]):
         self._name: str = getattr(fn, "__name__", "chia_function")
         self._qualname: str = getattr(fn, "__qualname__", self._name)
         self._remote: Any = None
+        self._profiled: dict[tuple[str, str, str], Any] = {}
         functools.update_wrapper(self, fn)
 
     def __getstate__(self) -> dict[str, Any]:
         state = dict(self.__dict__)
         state["_remote"] = None
+        state["_profiled"] = {}
         return state
 
     def __repr__(self) -> str:
@@ -110,6 +112,23 @@ class ChiaWrappedFunction(Generic[P, R]):
             remote = ray.remote(make_runner(self._fn, self._name, self._hooks))
             self._remote = remote.options(**self._ray_opts) if self._ray_opts else remote
         return self._remote
+
+    def _profiled_fn(self, collector: tuple[str, str, str]) -> Any:
+        """The remote function for a driver's untagged calls while ``collector`` records.
+
+        Every such call has the same context, so it travels with the function (exported
+        once per collector) instead of as an argument of each call.
+        """
+        remote = self._profiled.get(collector)
+        if remote is None:
+            ctx = DispatchContext(collector=collector)
+            remote = ray.remote(make_runner(self._fn, self._name, self._hooks, ctx))
+            if self._ray_opts:
+                remote = remote.options(**self._ray_opts)
+            if len(self._profiled) >= 4:
+                self._profiled.clear()
+            self._profiled[collector] = remote
+        return remote
 
     def __call__(self, *args: P.args, **kwargs: P.kwargs) -> R:
         """Run the function in this process (not a node: no Ray, no bypass).
@@ -244,10 +263,17 @@ def _dispatch(
     collector = profiler.active_collector() if parent is not None else profiler._driver_collector
     proxy = dispatch_proxy.should_proxy(wrapped._ray_opts)
     quiet = tag is None and parent is None and collector is None and not proxy
-    if quiet and (bypass is None or not bypass.active):
+    inactive = bypass is None or not bypass.active
+    if quiet and inactive:
         if hooks is not None:
             kwargs[HOOKS_KWARG] = hooks
         return wrapped._remote_fn().remote(*args, **kwargs)
+    plain = inactive and tag is None and parent is None and not proxy
+    if plain and collector is not None and _context.current_frame() is None:
+        # A driver's plain call while profiling: its context travels with the function.
+        if hooks is not None:
+            kwargs[HOOKS_KWARG] = hooks
+        return wrapped._profiled_fn(collector).remote(*args, **kwargs)
     return _dispatch_full(wrapped, args, kwargs, hooks, tag, parent, bypass, collector, proxy)
 
 

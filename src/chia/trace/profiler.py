@@ -27,6 +27,7 @@ from chia.base._ray_util import (
 )
 
 __all__ = [
+    "RECORD_FIELDS",
     "ProfileCollectorActor",
     "active_collector",
     "flush",
@@ -41,6 +42,25 @@ _driver_collector: tuple[str, str, str] | None = None
 _handles: dict[tuple[str, str, str], Any] = {}
 _handles_lock = threading.Lock()
 _where: tuple[str, str] | None = None
+
+
+RECORD_FIELDS = (
+    "function",
+    "tag",
+    "task_id",
+    "node_id",
+    "worker_id",
+    "start",
+    "end",
+    "bypassed",
+    "cached",
+    "caller",
+    "caller_task",
+    "ok",
+    "error",
+)
+"""The keys of a profile record, in the order workers send them (as tuples)."""
+_encode = json.JSONEncoder(default=str).encode
 
 
 class ProfileCollectorActor:
@@ -58,16 +78,20 @@ class ProfileCollectorActor:
 
     def record(self, rec: dict[str, Any]) -> None:
         """Append one record."""
-        if self._file is None:
-            return
-        self._file.write(json.dumps(rec, default=str) + "\n")
-        self._file.flush()
-        self._count += 1
+        self.record_many([rec])
 
-    def record_many(self, recs: list[dict[str, Any]]) -> None:
-        """Append a batch of records."""
-        for rec in recs:
-            self.record(rec)
+    def record_many(self, recs: list[dict[str, Any]] | list[tuple[Any, ...]]) -> None:
+        """Append a batch of records (one write): dicts, or tuples in ``RECORD_FIELDS`` order."""
+        if self._file is None or not recs:
+            return
+        lines = [
+            _encode(rec if isinstance(rec, dict) else dict(zip(RECORD_FIELDS, rec, strict=True)))
+            for rec in recs
+        ]
+        lines.append("")
+        self._file.write("\n".join(lines))
+        self._file.flush()
+        self._count += len(recs)
 
     def count(self) -> int:
         """How many records were written by this actor."""
@@ -166,33 +190,37 @@ def record_task(
     if _where is None:  # a worker's node and id never change: looked up once
         runtime = ray.get_runtime_context()
         _where = (runtime.get_node_id(), runtime.get_worker_id())
-    rec = {
-        "function": function,
-        "tag": ctx.tag,
-        "task_id": task_id,
-        "node_id": _where[0],
-        "worker_id": _where[1],
-        "start": start,
-        "end": time.time(),
-        "bypassed": bypassed,
-        "cached": ctx.cached,
-        "caller": ctx.caller,
-        "caller_task": ctx.caller_task,
-        "ok": error is None,
-        "error": error,
-    }
+    rec = (
+        function,
+        ctx.tag,
+        task_id,
+        _where[0],
+        _where[1],
+        start,
+        time.time(),
+        bypassed,
+        ctx.cached,
+        ctx.caller,
+        ctx.caller_task,
+        error is None,
+        error,
+    )  # in RECORD_FIELDS order: a tuple pickles smaller than a dict
     with _buffer_lock:
-        _buffer.setdefault(ctx.collector, []).append(rec)
-        full = len(_buffer[ctx.collector]) >= _BATCH
-    _ensure_flusher()
+        batch = _buffer.get(ctx.collector)
+        if batch is None:
+            batch = _buffer[ctx.collector] = []
+        batch.append(rec)
+        full = len(batch) >= _BATCH
+    if _flusher is None:
+        _ensure_flusher()
     if full:
         flush()
 
 
 # Records are batched per worker process: one actor call per batch instead of per task.
-_BATCH = 64
+_BATCH = 256
 _FLUSH_INTERVAL_S = 0.2
-_buffer: dict[tuple[str, str, str], list[dict[str, Any]]] = {}
+_buffer: dict[tuple[str, str, str], list[tuple[Any, ...]]] = {}
 _buffer_lock = threading.Lock()
 _flusher: threading.Thread | None = None
 

@@ -11,7 +11,14 @@ from chia.base import bypass as bypass_mod
 from chia.base.bypass import Bypass
 from chia.base.cache import start_cache, stop_cache
 from chia.base.ChiaFunction import ChiaFunction, get
-from chia.trace.profiler import active_collector, get_collector, start_collector, stop_collector
+from chia.trace.profiler import (
+    RECORD_FIELDS,
+    ProfileCollectorActor,
+    active_collector,
+    get_collector,
+    start_collector,
+    stop_collector,
+)
 from chia.trace.records import read_records
 
 pytestmark = pytest.mark.timeout(60)
@@ -93,3 +100,39 @@ def test_stop_turns_profiling_off(collector: Path) -> None:
     time.sleep(0.3)
     assert not collector.exists() or read_records(collector) == []
     assert stop_collector() is None
+
+
+def touch(path: str) -> None:
+    Path(path).write_text("set up", encoding="utf-8")
+
+
+def test_a_replaced_collector_gets_the_next_records(ray_local: None, tmp_path: Path) -> None:
+    first, second = tmp_path / "first.jsonl", tmp_path / "second.jsonl"
+    for path, x in ((first, 1), (second, 2)):
+        start_collector(str(path))
+        assert get(leaf.chia_remote(x)) == 2 * x
+        stop_collector()
+    assert [r.function for r in read_records(first)] == ["leaf"]
+    assert [r.function for r in read_records(second)] == ["leaf"]
+
+
+def test_profiled_calls_keep_hooks_and_a_calls_own_arguments(
+    collector: Path, tmp_path: Path
+) -> None:
+    marker = tmp_path / "setup"
+    hooked = leaf.options(_chia_setup=touch, _chia_setup_args=(str(marker),))
+    assert get(hooked.chia_remote(x=4)) == 8
+    assert marker.read_text(encoding="utf-8") == "set up"
+    records = wait_records(collector, 1)
+    assert records[0].function == "leaf" and records[0].caller == "driver"
+
+
+def test_the_collector_writes_dicts_and_field_tuples(tmp_path: Path) -> None:
+    actor = ProfileCollectorActor(str(tmp_path / "p.jsonl"))
+    row = ("f", None, "t1", "n", "w", 1.0, 2.0, False, False, "driver", "", True, None)
+    actor.record(dict(zip(RECORD_FIELDS, row, strict=True)))
+    actor.record_many([row, row])
+    assert actor.count() == 3
+    actor.close()
+    records = read_records(tmp_path / "p.jsonl")
+    assert [(r.function, r.task_id, r.end) for r in records] == [("f", "t1", 2.0)] * 3
