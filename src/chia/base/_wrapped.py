@@ -292,7 +292,8 @@ def _dispatch_full(
     active = bypass is not None and bypass.active
     bypassed = active and bypass.is_bypassed(wrapped._qualname, tag, *args, **kwargs)
     single = wrapped._ray_opts.get("num_returns", 1) == 1
-    cached = single and cache.is_cached(name, tag)  # a bypassed value is cached too
+    # Only tagged calls are cached (a bypassed value too); the rule may name Tool.run.
+    cached = single and tag is not None and cache.is_cached(wrapped._qualname, tag)
     ctx: DispatchContext | None = None
     if active or collector is not None or cached or parent:
         if parent is not None and parent.bypass_state is not None:

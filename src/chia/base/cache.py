@@ -32,6 +32,7 @@ from typing import Any
 
 import ray
 
+from chia.base._actor import ChiaActorHandle, chia_actor
 from chia.base._cache_store import DiskLRU
 from chia.base._ray_util import (
     CHIA_NAMESPACE,
@@ -122,9 +123,15 @@ class CacheActor:
         return self._store.keys()
 
     def is_cached(self, func_name: str, tag: str | None) -> bool:
-        """True when the rules say this call's output should be cached."""
+        """True when the rules say this call's output should be cached.
+
+        ``func_name`` may be qualified (``Tool.run``): its rule is looked up first, then
+        the bare name's (``run``). Without a tag, True only for a rule with no ``tags:``.
+        """
         rule = self._rules.get(func_name) or self._rules.get(func_name.rsplit(".", 1)[-1])
-        return rule is not None and rule.enabled and tag is not None and rule.matches(tag)
+        if rule is None or not rule.enabled:
+            return False
+        return not rule.tags if tag is None else rule.matches(tag)
 
     def get_config(self) -> dict[str, bool | list[str]]:
         """The enabled rules in the parsed form: ``{fn: True | [tag patterns]}``."""
@@ -208,7 +215,7 @@ def start_cache(
     units: str = "B",
     yaml_path: str | None = None,
     namespace: str | None = None,
-) -> Any:
+) -> ChiaActorHandle:
     """Create (or find) the head-pinned cache actor. Idempotent.
 
     Call from the driver after ``ray.init()``. The actor is detached, so it is reachable
@@ -223,7 +230,9 @@ def start_cache(
         namespace: Optional Ray namespace for the named actor (default ``"chia"``).
 
     Returns:
-        The ``Cache`` actor handle.
+        The cache actor as a ``chia_actor`` handle, as CHIA returns it: its methods take
+        ``.remote(...)`` and ``.chia_remote(...)`` (``get(c.has.chia_remote(tag))``);
+        ``.actor`` is the raw Ray handle (for ``ray.kill``).
 
     Raises:
         ChiaUsageError: For an unknown unit or a non-positive size.
@@ -237,8 +246,16 @@ def start_cache(
     rules = load_rules(yaml_path, "cache", False) if yaml_path else {}
     ns = namespace or CHIA_NAMESPACE
     _namespace = ns
-    return pinned_singleton(
-        CacheActor, CACHE_NAME, ns, head_node_id(), cache_dir_path, int(size * UNITS[unit]), rules
+    return chia_actor(
+        pinned_singleton(
+            CacheActor,
+            CACHE_NAME,
+            ns,
+            head_node_id(),
+            cache_dir_path,
+            int(size * UNITS[unit]),
+            rules,
+        )
     )
 
 
@@ -247,24 +264,26 @@ def stop_cache(namespace: str | None = None) -> None:
     kill_named_actor(CACHE_NAME, namespace or _namespace)
 
 
-def get_active_cache(namespace: str | None = None) -> Any | None:
-    """Return the cache actor handle, or None if no cache was started.
+def get_active_cache(namespace: str | None = None) -> ChiaActorHandle | None:
+    """Return the cache actor (a ``chia_actor`` handle), or None if no cache was started.
 
     Always resolves the current named actor (no process-local handle is kept), so a
     worker reaches the cache with no state threading and a restarted cache is found.
     """
-    return get_named_actor(CACHE_NAME, namespace or _namespace)
+    handle = get_named_actor(CACHE_NAME, namespace or _namespace)
+    return None if handle is None else chia_actor(handle)
 
 
 def is_cached(func_name: str, tag: str | None = None) -> bool:
     """Should ``func_name``'s output be cached on this call?
 
     True only when the function is configured ``cache: true`` and, if ``tags:`` patterns
-    are present, ``tag`` fullmatches one. The config is read from the actor (the source
-    of truth), so it never goes stale across a cache restart.
+    are present, ``tag`` fullmatches one (without a tag: only when there are no
+    patterns, as in CHIA; a dispatch caches tagged calls only). ``func_name`` may be the
+    qualified name CHIA passes (``Tool.run``): a rule for it is used first, then one for
+    the bare name (``run``). The config is read from the actor (the source of truth), so
+    it never goes stale across a cache restart.
     """
-    if tag is None:
-        return False
     cache = get_active_cache()
     if cache is None:
         return False

@@ -10,7 +10,13 @@ from ray.util.state import get_actor as get_actor_state
 from chia.base import bypass as bypass_mod
 from chia.base.bypass import Bypass
 from chia.base.cache import get_active_cache, is_cached, start_cache, stop_cache
-from chia.base.ChiaFunction import ChiaFunction, ObjectRefCallback, get
+from chia.base.ChiaFunction import (
+    ChiaActorHandle,
+    ChiaFunction,
+    ObjectRefCallback,
+    chia_actor,
+    get,
+)
 from chia.errors import ChiaUsageError
 
 pytestmark = pytest.mark.timeout(60)
@@ -68,16 +74,47 @@ def test_start_is_idempotent_detached_and_head_pinned(cache_dir: Path) -> None:
     assert get_active_cache() is None
     first = start_cache(1, str(cache_dir), units="MB")
     second = start_cache(5, str(cache_dir / "other"), units="GB")
-    assert first._actor_id == second._actor_id
+    assert first.actor._actor_id == second.actor._actor_id
     config = ray.get(get_active_cache().config.remote())  # type: ignore[union-attr]
     assert config["budget_bytes"] == 1024**2
-    info = get_actor_state(first._actor_id.hex(), address=ray.get_runtime_context().gcs_address)
+    actor_id = first.actor._actor_id.hex()
+    info = get_actor_state(actor_id, address=ray.get_runtime_context().gcs_address)
     assert info.name == "chia_cache" and info.ray_namespace == "chia"
     assert info.node_id == ray.get_runtime_context().get_node_id()  # the head
     # Detached: another job (a separate driver) can find it by name.
     stop_cache()
     assert get_active_cache() is None
     stop_cache()  # idempotent
+
+
+def test_start_and_get_active_return_chia_actor_handles(cache_dir: Path) -> None:
+    cache = start_cache(1, str(cache_dir), units="MB")
+    assert isinstance(cache, ChiaActorHandle) and chia_actor(cache) is cache
+    assert get(cache.write.chia_remote("k", {"v": 1}))
+    assert ray.get(cache.has.remote("k"))  # Ray's remote still works
+    active = get_active_cache()
+    assert isinstance(active, ChiaActorHandle)
+    assert get(active.read.chia_remote("k")) == (True, {"v": 1})
+    assert active.actor._actor_id == cache.actor._actor_id
+
+
+class Model:
+    @ChiaFunction(num_cpus=0.1)
+    def fit(self, x: int) -> int:
+        return x + 1
+
+
+def test_is_cached_takes_qualified_names(cache_dir: Path, tmp_path: Path) -> None:
+    path = tmp_path / "qual.yaml"
+    path.write_text("cache:\n  Model.fit: true\n  simulate: true\n")
+    start_cache(1, str(cache_dir), units="MB", yaml_path=str(path))
+    assert is_cached("Model.fit", "t") and not is_cached("fit", "t")
+    assert is_cached("Sim.simulate", "t")  # the bare name's rule when none is qualified
+    assert is_cached("simulate")  # no tags: patterns, no tag given (as CHIA)
+    model = Model()
+    ref = model.fit.chia_remote(model, 1, _chia_tag="fit1")
+    assert isinstance(ref, ObjectRefCallback) and get(ref) == 2
+    assert get(get_active_cache().read.chia_remote("fit1")) == (True, 2)  # type: ignore[union-attr]
 
 
 def test_is_cached_follows_yaml_and_tags(cache_dir: Path, config: str) -> None:
