@@ -27,17 +27,23 @@ from chia.base._ray_util import (
 )
 
 __all__ = [
+    "LOG_FILE",
     "RECORD_FIELDS",
+    "ChiaProfiler",
     "ProfileCollectorActor",
     "active_collector",
     "flush",
     "get_collector",
+    "get_profiler",
     "record_task",
+    "reset_profiler",
     "start_collector",
     "stop_collector",
 ]
 
 COLLECTOR_NAME = "chia_profile_collector"
+LOG_FILE = f"{COLLECTOR_NAME}.jsonl"
+"""The log's name in ``start_collector(log_dir=...)``'s directory."""
 _driver_collector: tuple[str, str, str] | None = None
 _handles: dict[tuple[str, str, str], Any] = {}
 _handles_lock = threading.Lock()
@@ -109,19 +115,27 @@ class ProfileCollectorActor:
         return str(self._path)
 
 
-def start_collector(path: str = "chia-profile.jsonl", namespace: str | None = None) -> Any:
+def start_collector(
+    path: str = "chia-profile.jsonl", namespace: str | None = None, *, log_dir: str | None = None
+) -> Any:
     """Start (or find) the collector, pinned to the head node, and turn profiling on.
 
     Call on the driver after ``ray.init()``. Idempotent.
 
     Args:
-        path: JSONL log to append records to (resolved to an absolute path here).
+        path: JSONL log to append records to (resolved to an absolute path here). An
+            existing directory means ``log_dir`` (CHIA's first argument).
         namespace: Ray namespace of the named actor (default ``"chia"``).
+        log_dir: CHIA's form: a directory, the log being ``LOG_FILE`` in it.
 
     Returns:
         The collector actor handle.
     """
     global _driver_collector
+    if log_dir is None and Path(path).is_dir():
+        log_dir = path
+    if log_dir is not None:
+        path = str(Path(log_dir) / LOG_FILE)
     ns = namespace or CHIA_NAMESPACE
     handle = pinned_singleton(
         ProfileCollectorActor, COLLECTOR_NAME, ns, head_node_id(), str(Path(path).resolve())
@@ -143,6 +157,34 @@ def stop_collector(namespace: str | None = None) -> str | None:
     path = str(ray.get(handle.close.remote()))
     kill_named_actor(COLLECTOR_NAME, ns)
     return path
+
+
+class ChiaProfiler:
+    """What CHIA's ``get_profiler()`` returns, for code written for CHIA.
+
+    Records are made by the dispatch itself here, so this only tells whether this
+    process's dispatches are being recorded.
+    """
+
+    @property
+    def enabled(self) -> bool:
+        """True while dispatches from here report to a collector."""
+        return active_collector() is not None
+
+
+_profiler = ChiaProfiler()
+
+
+def get_profiler() -> ChiaProfiler:
+    """The process's ``ChiaProfiler`` (CHIA's singleton accessor)."""
+    return _profiler
+
+
+def reset_profiler() -> None:
+    """CHIA's reset of the profiler singleton; nothing is cached here, so a no-op."""
+
+
+get_profiler.reset = reset_profiler  # type: ignore[attr-defined]  # CHIA's get_profiler.reset()
 
 
 def get_collector(namespace: str | None = None) -> Any | None:

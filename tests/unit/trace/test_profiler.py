@@ -12,10 +12,12 @@ from chia.base.bypass import Bypass
 from chia.base.cache import start_cache, stop_cache
 from chia.base.ChiaFunction import ChiaFunction, get
 from chia.trace.profiler import (
+    LOG_FILE,
     RECORD_FIELDS,
     ProfileCollectorActor,
     active_collector,
     get_collector,
+    get_profiler,
     start_collector,
     stop_collector,
 )
@@ -136,3 +138,17 @@ def test_the_collector_writes_dicts_and_field_tuples(tmp_path: Path) -> None:
     actor.close()
     records = read_records(tmp_path / "p.jsonl")
     assert [(r.function, r.task_id, r.end) for r in records] == [("f", "t1", 2.0)] * 3
+
+
+def test_chias_log_dir_form_and_profiler_accessor(ray_local: None, tmp_path: Path) -> None:
+    assert not get_profiler().enabled
+    start_collector(log_dir=str(tmp_path))
+    try:
+        assert get_profiler().enabled
+        get_profiler.reset()  # type: ignore[attr-defined]  # CHIA's reset; nothing to redo
+        assert get(leaf.chia_remote(5)) == 10
+    finally:
+        assert stop_collector() == str(tmp_path / LOG_FILE)
+    assert [r.function for r in read_records(tmp_path / LOG_FILE)] == ["leaf"]
+    start_collector(str(tmp_path))  # a directory as the first argument, as CHIA takes it
+    assert stop_collector() == str(tmp_path / LOG_FILE)
