@@ -274,13 +274,40 @@ async def measure_raw_aiohttp(env: Env, opts: Options) -> Row:
             await runner.cleanup()
 
 
-async def measure_raw_websocket(env: Env, opts: Options) -> Row:
-    """Floor: raw aiohttp WebSocket echo, client and server in this process, one socket.
+async def _measure_echo(port: int, opts: Options, path: str) -> Row:
+    """Round trips over one WebSocket to the echo server on ``port``.
 
     Calls in flight share the socket; each waits for its own echo (matched by id), as
     the push transport matches replies.
     """
     import aiohttp
+
+    waiting: dict[str, asyncio.Future[None]] = {}
+    async with (
+        aiohttp.ClientSession() as session,
+        session.ws_connect(f"http://127.0.0.1:{port}/") as ws,
+    ):
+
+        async def read() -> None:
+            async for message in ws:
+                waiting.pop(message.data).set_result(None)
+
+        reader = asyncio.create_task(read())
+
+        async def call() -> None:
+            key = uuid.uuid4().hex
+            waiting[key] = asyncio.get_running_loop().create_future()
+            await ws.send_str(key)
+            await waiting[key]
+
+        try:
+            return await _measure(call, opts, path, "websocket")
+        finally:
+            reader.cancel()
+
+
+async def measure_raw_websocket(env: Env, opts: Options) -> Row:
+    """Floor: raw aiohttp WebSocket echo, client and server in this process, one socket."""
     from aiohttp import web
 
     async def echo(request: web.Request) -> web.WebSocketResponse:
@@ -296,29 +323,8 @@ async def measure_raw_websocket(env: Env, opts: Options) -> Row:
     await runner.setup()
     await web.TCPSite(runner, "127.0.0.1", 0).start()
     port = runner.addresses[0][1]
-    waiting: dict[str, asyncio.Future[None]] = {}
     try:
-        async with (
-            aiohttp.ClientSession() as session,
-            session.ws_connect(f"http://127.0.0.1:{port}/") as ws,
-        ):
-
-            async def read() -> None:
-                async for message in ws:
-                    waiting.pop(message.data).set_result(None)
-
-            reader = asyncio.create_task(read())
-
-            async def call() -> None:
-                key = uuid.uuid4().hex
-                waiting[key] = asyncio.get_running_loop().create_future()
-                await ws.send_str(key)
-                await waiting[key]
-
-            try:
-                return await _measure(call, opts, "raw WS echo", "websocket")
-            finally:
-                reader.cancel()
+        return await _measure_echo(port, opts, "raw WS echo")
     finally:
         await runner.cleanup()  # after the client closed its socket: no handler to wait for
 
@@ -353,13 +359,10 @@ asyncio.run(main())
 async def measure_raw_websocket_2proc(env: Env, opts: Options) -> Row:
     """Floor: raw aiohttp WebSocket echo between two processes (the push target's floor).
 
-    The echo server runs in a child process; this process's client shares one socket
-    between the calls in flight, each waiting for its own echo (matched by id).
+    The echo server runs in a child process; the client is :func:`_measure_echo`'s.
     """
     import subprocess
     import sys
-
-    import aiohttp
 
     child = subprocess.Popen(
         [sys.executable, "-c", _ECHO_SERVER],
@@ -370,28 +373,7 @@ async def measure_raw_websocket_2proc(env: Env, opts: Options) -> Row:
     try:
         assert child.stdout is not None
         port = int(await asyncio.to_thread(child.stdout.readline))
-        waiting: dict[str, asyncio.Future[None]] = {}
-        async with (
-            aiohttp.ClientSession() as session,
-            session.ws_connect(f"http://127.0.0.1:{port}/") as ws,
-        ):
-
-            async def read() -> None:
-                async for message in ws:
-                    waiting.pop(message.data).set_result(None)
-
-            reader = asyncio.create_task(read())
-
-            async def call() -> None:
-                key = uuid.uuid4().hex
-                waiting[key] = asyncio.get_running_loop().create_future()
-                await ws.send_str(key)
-                await waiting[key]
-
-            try:
-                return await _measure(call, opts, "raw WS echo 2proc", "websocket")
-            finally:
-                reader.cancel()
+        return await _measure_echo(port, opts, "raw WS echo 2proc")
     finally:
         if child.stdin is not None:
             child.stdin.close()
