@@ -23,7 +23,7 @@ CHIA = str(Path(sys.executable).parent / "chia")
 #: a host bug of its own, reported separately.)
 MID_RUN = r"agent-aurora: waiting for peers"
 MID_RUN_TOO = r"agent-crux: waiting for peers"
-EXCHANGE = r"exchange: self-hosted on http://127\.0\.0\.1:(\d+)"
+EXCHANGE = r"exchange: push, self-hosted on ws://127\.0\.0\.1:(\d+)"
 
 CASES = [
     pytest.param(signal.SIGTERM, False, id="SIGTERM"),
