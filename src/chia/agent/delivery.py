@@ -43,8 +43,9 @@ from chia.timeouts import DELIVERY_DEADLINE_S
 if TYPE_CHECKING:
     from academy.handle import Handle
 
+    from chia.agent.campaign_agent import CampaignAgent
+
 __all__ = [
-    "RECEIVE_ACTION",
     "Ack",
     "DeliveryPolicy",
     "Outbox",
@@ -54,9 +55,6 @@ __all__ = [
 ]
 
 log = logging.getLogger(__name__)
-
-#: The action every campaign agent exposes for messages.
-RECEIVE_ACTION = "receive_message"
 
 
 @dataclass(frozen=True)
@@ -114,7 +112,9 @@ class Rejected(Exception):
     """The recipient refused the message itself; sending it again cannot help."""
 
 
-async def _attempt(handle: Handle[Any], payload: dict[str, Any], timeout_s: float) -> None:
+async def _attempt(
+    handle: Handle[CampaignAgent], payload: dict[str, Any], timeout_s: float
+) -> None:
     """Send once and wait for the acknowledgement.
 
     Raises:
@@ -127,7 +127,7 @@ async def _attempt(handle: Handle[Any], payload: dict[str, Any], timeout_s: floa
     from academy.exception import AcademyRemoteError, DeserializationMethodProhibitedError
 
     try:
-        await asyncio.wait_for(handle.action(RECEIVE_ACTION, payload), timeout_s)
+        await asyncio.wait_for(handle.receive_message(payload), timeout_s)
     except (AcademyRemoteError, DeserializationMethodProhibitedError, ValueError) as exc:
         raise Rejected(f"{type(exc).__name__}: {exc}") from exc
 
@@ -154,7 +154,7 @@ async def deliver(
     """
     from academy.handle import Handle
 
-    handle: Handle[Any] = Handle(agent_id(envelope.run_id, envelope.recipient))
+    handle: Handle[CampaignAgent] = Handle(agent_id(envelope.run_id, envelope.recipient))
     payload = envelope.model_dump(mode="json")
     deadline = time.monotonic() + policy.deadline_s
     timeout, pause, attempts = policy.attempt_timeout_s, policy.backoff_s, 0

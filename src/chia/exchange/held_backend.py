@@ -21,6 +21,7 @@ import inspect
 from collections.abc import Callable
 from typing import Any
 
+from chia.exchange.academy_seam import backend_redis_client, replace_server_backend, server_backend
 from chia.exchange.health import ExchangeHealth
 from chia.exchange.resilience import Backoff, retry_transient
 
@@ -66,14 +67,12 @@ def hold_backend(app: Any, config: Any) -> HeldBackend | None:
     Returns:
         The wrapper, or None for the in-memory backend (it has no server to lose).
     """
-    from academy.exchange.cloud.app import MANAGER_KEY
-
     backend = config.backend
     if getattr(backend, "kind", None) != "redis":
         return None
     where = f"redis backend {backend.hostname}:{backend.port}/{backend.kwargs.get('db', 0)}"
-    inner = app[MANAGER_KEY]
-    client = getattr(inner, "_client", None)  # Academy's RedisBackend keeps its redis client
+    inner = server_backend(app)
+    client = backend_redis_client(inner)
     if client is not None and hasattr(client, "set_retry"):
         from redis.asyncio.retry import Retry
         from redis.backoff import NoBackoff
@@ -82,5 +81,5 @@ def hold_backend(app: Any, config: Any) -> HeldBackend | None:
         # ~7 s of jittered waits) would add to ours and slow the recovery down.
         client.set_retry(Retry(NoBackoff(), 0))
     held = HeldBackend(inner, where)
-    app[MANAGER_KEY] = held
+    replace_server_backend(app, held)
     return held

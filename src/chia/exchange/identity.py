@@ -5,27 +5,21 @@ names on every exchange but Local): ``agent_uid(run_id, agent) = uuid5(CHIA_NS,
 f"{run_id}/{agent}")``. Anyone who knows the run id and the agent names can compute every
 peer's address without a directory service.
 
-Academy 1.0.0 has no public call to register a chosen uid: every transport's
-``register_agent`` mints ``AgentId.new(name=...)`` (Local, Redis, Hybrid, HTTP alike) and
-then creates the mailbox for that id. The seam used here is that one call:
-:func:`register_agent` sets a context variable for the duration of one
-``client.register_agent`` call, and ``AgentId.new`` (wrapped once, the first time this
-module registers anything) returns the preset id while that variable is set. A transport
-that takes a preset id itself (the push exchange's ``register_agent_as``) is called
-directly instead, with no seam. Outside a seamed
-call the wrapper is exactly Academy's ``AgentId.new``. Being a context variable, it is
-task-local: concurrent registrations in other tasks are unaffected. The registration that
-comes back is checked to carry the preset uid, so an Academy release that stops minting
-through ``AgentId.new`` fails loudly here instead of silently registering a random uid.
+Academy has no public call to register a chosen uid; :func:`register_agent` uses the
+transport's own ``register_agent_as`` when it has one (chia's push and redis-fast
+exchanges), else Academy's ``register_agent`` inside
+:func:`chia.exchange.academy_seam.minting_preset_id`. The registration that comes back is
+checked to carry the preset uid, so an Academy release that stops minting through
+``AgentId.new`` fails loudly here instead of silently registering a random uid.
 """
 
 from __future__ import annotations
 
 import uuid
-from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any
 
 from chia.errors import ChiaUsageError
+from chia.exchange.academy_seam import client_transport, minting_preset_id
 from chia.exchange.liveness import ping_agent
 from chia.names import check_name
 
@@ -41,9 +35,6 @@ __all__ = ["CHIA_NS", "agent_id", "agent_uid", "register_agent"]
 #: and newer chia versions (on different sites of one run) must agree.
 #: It is ``uuid5(NAMESPACE_URL, "https://chia.invalid/agent-uid/v1")``.
 CHIA_NS = uuid.UUID("e74768ec-4a1d-5873-b92d-3dfe6c1f2004")
-
-_PRESET: ContextVar[AgentId[Any] | None] = ContextVar("chia_preset_agent_id", default=None)
-_SEAM_FLAG = "_chia_preset_uid_seam"
 
 
 def agent_uid(run_id: str, agent: str) -> uuid.UUID:
@@ -64,34 +55,14 @@ def agent_id(run_id: str, agent: str) -> AgentId[Any]:
     return AgentId(uid=agent_uid(run_id, agent), name=agent)
 
 
-def _install_seam() -> None:
-    """Wrap ``AgentId.new`` once so it honours ``_PRESET`` (see the module docstring)."""
-    from academy.identifier import AgentId
-
-    if getattr(AgentId, _SEAM_FLAG, False):
-        return
-    original = AgentId.__dict__["new"].__func__
-
-    def new(cls: type[AgentId[Any]], name: str | None = None) -> AgentId[Any]:
-        preset = _PRESET.get()
-        if preset is None:
-            return original(cls, name)  # type: ignore[no-any-return]
-        return cls(uid=preset.uid, name=preset.name)
-
-    new.__doc__ = original.__doc__
-    AgentId.new = classmethod(new)  # type: ignore[method-assign,assignment]
-    setattr(AgentId, _SEAM_FLAG, True)
-
-
 def _preset_registrar(client: ExchangeClient[Any]) -> Any:
-    """The transport's own ``register_agent_as(agent, agent_id)``, if it has one (push).
+    """The transport's own ``register_agent_as(agent, agent_id)``, if it has one.
 
-    Academy's client has no public accessor for its transport; chia's resilient wrapper
-    is looked through (its ``_inner``), so the push exchange registers a preset uid as a
-    first-class call instead of through the ``AgentId.new`` seam.
+    chia's resilient wrapper is looked through (its ``inner``), so push and redis-fast
+    register a preset uid as a first-class call.
     """
-    transport = getattr(client, "_transport", None)
-    transport = getattr(transport, "_inner", transport)
+    transport = client_transport(client)
+    transport = getattr(transport, "inner", transport)
     return getattr(transport, "register_agent_as", None)
 
 
@@ -151,15 +122,11 @@ async def register_agent(
     if registrar is not None:
         registration: AgentRegistration[Any] = await registrar(agent_type, aid)
     else:
-        _install_seam()
-        token = _PRESET.set(aid)
-        try:
+        with minting_preset_id(aid):
             registration = await client.register_agent(agent_type, name=agent)
-        finally:
-            _PRESET.reset(token)
     if registration.agent_id.uid != aid.uid:
         raise RuntimeError(
             f"academy registered {registration.agent_id.uid} instead of the preset uid "
-            f"{aid.uid}: the preset-uid seam in chia.exchange.identity no longer holds"
+            f"{aid.uid}: the preset-uid seam in chia.exchange.academy_seam no longer holds"
         )
     return registration

@@ -2,9 +2,10 @@
 
 A mailbox that exists proves nothing: a crashed run leaves its mailboxes (and, for up to
 three heartbeat periods, a fresh heartbeat) behind. Academy's ``Handle.ping`` is the
-proof we use: the ping is answered by the peer's ``Runtime`` itself
-(``Runtime._execute_ping``), and only after the agent's startup sequence has finished, so
-an answer means a running agent is reading that mailbox right now. A ping to a stale
+proof we use: the ping is answered by the peer's ``Runtime`` itself, and only after the
+agent's startup sequence has finished (an assumption about Academy, kept and tested in
+:mod:`chia.exchange.academy_seam`), so an answer means a running agent is reading that
+mailbox right now. A ping to a stale
 mailbox is queued and never answered (or, on HTTP, dropped), so it times out.
 
 Caveat for agent authors: an agent answers pings only once ``agent_on_startup`` has

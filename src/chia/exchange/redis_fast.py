@@ -43,6 +43,7 @@ from academy.stats import AgentStats
 from pydantic import BaseModel, Field
 from redis.exceptions import NoScriptError
 
+from chia.exchange.academy_seam import agent_mro
 from chia.exchange.push.client import PushExchangeError, academy_error, decode_message
 from chia.exchange.push.protocol import DEFAULT_MAX_MESSAGE_BYTES, FrameError
 from chia.exchange.push.redis_scripts import TERMINATED_ITEM
@@ -207,7 +208,7 @@ class RedisFastTransport(ExchangeTransportMixin):
         Raises:
             MailboxTerminatedError: If that uid's mailbox was terminated.
         """
-        mro = list(agent._agent_mro())
+        mro = agent_mro(agent)
         ensure = self._store.ensure(str(agent_id.uid), "agent", agent_id.name, mro)
         await self._call(agent_id, ensure)
         return RedisFastAgentRegistration(agent_id=agent_id)

@@ -24,7 +24,8 @@ Academy's ``Runtime``, its ``Handle`` objects and chia's agents keep working unc
 Why retrying is safe: a retried ``send`` may reach the exchange twice (the first attempt
 can be applied before the connection drops). The wrapped ``listen`` drops a message whose
 Academy tag (request or response) it has just delivered, so Academy never sees a second
-response to one request (it would raise ``KeyError`` in its listener); chia's delivery
+response to one request (it would raise ``KeyError`` in its listener: assumption 7 of
+:mod:`chia.exchange.academy_seam`); chia's delivery
 layer above dedupes its own messages by message id, and re-sends a request whose reply
 never comes (the HTTP exchange can lose a message it popped for a stream that broke).
 
@@ -53,6 +54,7 @@ from academy.exchange.factory import ExchangeFactory
 from academy.message import CancelRequest, Message
 
 from chia.errors import ChiaError
+from chia.exchange.academy_seam import create_transport
 from chia.exchange.health import ExchangeHealth, describe_error, is_transient
 from chia.timeouts import EXCHANGE_OUTAGE_S
 
@@ -154,6 +156,11 @@ class ResilientTransport:
     def mailbox_id(self) -> EntityId:
         """ID of the mailbox the inner transport is bound to."""
         return self._inner.mailbox_id
+
+    @property
+    def inner(self) -> ExchangeTransport[Any]:
+        """The wrapped transport (for its own first-class calls, e.g. ``register_agent_as``)."""
+        return self._inner
 
     async def _retry(
         self, what: str, call: Callable[[], Awaitable[T]], deadline_s: float | None = None
@@ -352,6 +359,6 @@ class ResilientFactory(ExchangeFactory[Any]):
             self.health,
             self.backoff,
             "connect",
-            lambda: self.inner._create_transport(mailbox_id, name=name, registration=registration),
+            lambda: create_transport(self.inner, mailbox_id, name=name, registration=registration),
         )
         return ResilientTransport(inner, self)

@@ -45,6 +45,7 @@ from academy.stats import AgentStats
 from pydantic import BaseModel, Field, TypeAdapter, ValidationError
 
 from chia.errors import ChiaError
+from chia.exchange.academy_seam import agent_mro
 from chia.exchange.push.connection import TERMINATED, ServerError, Socket
 from chia.exchange.push.dial import CA_FILE_ENV, split_urls
 from chia.exchange.push.protocol import PATH, PROTOCOL_VERSION, ErrorCode
@@ -203,7 +204,7 @@ class PushTransport(ExchangeTransportMixin):
             agent_id,
             uid=str(agent_id.uid),
             name=agent_id.name,
-            mro=list(agent._agent_mro()),
+            mro=agent_mro(agent),
         )
         return PushAgentRegistration(agent_id=agent_id)
 
