@@ -22,6 +22,9 @@ from chia.llm.recording import (
 
 __all__ = ["check_lm", "lm_override", "make_model", "make_policy", "model_readiness"]
 
+#: LMSettings fields that only one provider reads.
+_PROVIDER_FIELDS = ("thinking_budget", "region", "aws_profile", "base_model", "project", "location")
+
 
 def lm_override(
     base: LMSettings,
@@ -34,7 +37,9 @@ def lm_override(
 
     Endpoint, key variable and gateway user belong to a provider, so they are not kept
     from ``base``: they come from ``base_url``/``api_key_env`` or the provider's preset.
-    Limits (timeout, retries, max tokens, temperature) are kept.
+    Limits (timeout, retries, max tokens, temperature) are kept; the provider's own
+    fields (region, profile, project, location, base model, thinking budget) are kept
+    only when the provider stays the same (else its environment variables apply).
 
     Raises:
         LLMConfigError: For a malformed reference or an unknown provider.
@@ -47,6 +52,8 @@ def lm_override(
     fields.update(
         provider=provider, model=model, base_url=base_url, api_key_env=api_key_env, user=None
     )
+    if provider != base.provider:  # region, project... belong to the campaign's provider
+        fields.update({name: None for name in _PROVIDER_FIELDS})
     return LMSettings.model_validate(fields)
 
 
@@ -68,7 +75,9 @@ def make_model(lm: LMSettings, system_message: str = "") -> Any:
         max_tokens=lm.max_tokens,
         timeout_s=lm.timeout_s,
         max_retries=lm.max_retries,
+        retry_backoff_s=lm.retry_backoff_s,
         user=lm.user,
+        **{name: getattr(lm, name) for name in _PROVIDER_FIELDS},
     )
 
 

@@ -58,6 +58,23 @@ class LMSettings(StrictModel):
     timeout_s: float = Field(120.0, gt=0)
     max_retries: int = Field(2, ge=0)
     user: str | None = Field(None, description="Gateway user field (e.g. Argo), if any.")
+    retry_backoff_s: float = Field(
+        1.0, gt=0, description="First backoff after a 5xx or timeout; doubles each retry."
+    )
+    thinking_budget: int | None = Field(
+        None, ge=0, description="Reasoning tokens (anthropic, bedrock's Claude, vertex)."
+    )
+    region: str | None = Field(None, description="bedrock: the AWS region (or AWS_REGION).")
+    aws_profile: str | None = Field(None, description="bedrock: the AWS profile, if any.")
+    base_model: str | None = Field(
+        None, description="bedrock: the model an application inference profile routes to."
+    )
+    project: str | None = Field(
+        None, description="vertex: the Google Cloud project (or GOOGLE_CLOUD_PROJECT)."
+    )
+    location: str | None = Field(
+        None, description="vertex: the region (or GOOGLE_CLOUD_LOCATION; us-central1)."
+    )
 
     @model_validator(mode="before")
     @classmethod

@@ -8,13 +8,15 @@ from typing import Any
 from chia.base.llm_call import LLMCallBase
 from chia.llm.errors import LLMConfigError
 from chia.llm.script import Script
-from chia.llm.settings import PRESETS, LLMConfig, known_providers
+from chia.llm.settings import NATIVE_PROVIDERS, PRESETS, LLMConfig, known_providers
 
 __all__ = ["make_llm", "parse_model_ref"]
 
 #: Settings every provider accepts from a campaign's ``lm`` section; the scripted model
 #: ignores them.
-_COMMON = frozenset({"temperature", "max_tokens", "timeout_s", "max_retries", "user"})
+_COMMON = frozenset(
+    {"temperature", "max_tokens", "timeout_s", "max_retries", "retry_backoff_s", "user"}
+)
 _SCRIPTED = frozenset({"script", "message", "start", "target"})
 
 
@@ -74,14 +76,19 @@ def make_llm(
 
     Args:
         provider: ``openai_compatible``, a preset (``openai``, ``openrouter``, ``groq``,
-            ``fireworks``, ``ollama``, ``vllm``, ``argo``) or ``scripted``.
+            ``fireworks``, ``ollama``, ``vllm``, ``argo``), a native provider
+            (``anthropic``, ``bedrock``, ``vertex``; the ``providers`` extra) or
+            ``scripted``.
         model: The model name sent to the provider.
         base_url: The endpoint, overriding the preset's.
         api_key_env: The NAME of the variable holding the key, overriding the preset's.
         system_message: The system prompt :meth:`LLMCallBase.prompt` sends.
         **settings: ``temperature``, ``max_tokens``, ``timeout_s``, ``max_retries``,
-            ``user``, sampling knobs; for ``scripted``: ``script``, ``message``,
-            ``start``, ``target``. None values are ignored.
+            ``retry_backoff_s``, ``user``, sampling knobs; ``thinking_budget``
+            (``anthropic``, ``bedrock``, ``vertex``), ``region``/``aws_profile``/
+            ``base_model`` (``bedrock``), ``project``/``location`` (``vertex``); for
+            ``scripted``: ``script``, ``message``, ``start``, ``target``. None values are
+            ignored.
 
     Returns:
         The model; it also implements :class:`chia.llm.chat.ChatModel`.
@@ -92,6 +99,17 @@ def make_llm(
     settings = {k: v for k, v in settings.items() if v is not None}
     if provider == "scripted":
         return _scripted(model, system_message, settings)
+    if provider in NATIVE_PROVIDERS:
+        from chia.llm.providers import build
+
+        return build(
+            provider,
+            model,
+            base_url=base_url,
+            api_key_env=api_key_env,
+            system_message=system_message,
+            settings=settings,
+        )
     if provider not in PRESETS:
         raise LLMConfigError(
             f"unknown lm provider {provider!r}; known: {', '.join(known_providers())}"

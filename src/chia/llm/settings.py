@@ -17,6 +17,7 @@ from typing import Any
 from chia.llm.errors import LLMConfigError, MissingAPIKeyError
 
 __all__ = [
+    "NATIVE_PROVIDERS",
     "PRESETS",
     "LLMConfig",
     "ProviderPreset",
@@ -54,6 +55,14 @@ PRESETS: dict[str, ProviderPreset] = {
     "ollama": ProviderPreset("http://127.0.0.1:11434/v1"),
     "vllm": ProviderPreset(needs_base_url=True),
     "argo": ProviderPreset(needs_base_url=True, needs_user=True),
+}
+
+#: Providers with their own wire format (:mod:`chia.llm.providers`): the package each
+#: needs, installed by the ``providers`` extra.
+NATIVE_PROVIDERS: dict[str, str] = {
+    "anthropic": "langchain-anthropic",
+    "bedrock": "langchain-aws",
+    "vertex": "langchain-google-genai",
 }
 
 _PLACEHOLDER = re.compile(r"<[^<>\s]+>|\$\{[^}]*\}|\{\{[^}]*\}\}")
@@ -167,4 +176,4 @@ class LLMConfig:
 
 def known_providers() -> list[str]:
     """Every provider name :func:`chia.llm.make_llm` accepts."""
-    return sorted([*PRESETS, "scripted"])
+    return sorted([*PRESETS, *NATIVE_PROVIDERS, "scripted"])

@@ -26,10 +26,13 @@ def test_none_settings_are_left_out():
 
 
 def test_unknown_provider_lists_known_ones():
-    with pytest.raises(LLMConfigError, match="unknown lm provider 'nope'; known: argo, ") as info:
+    with pytest.raises(
+        LLMConfigError, match="unknown lm provider 'nope'; known: anthropic, argo, bedrock, "
+    ) as info:
         LLMConfig.resolve("nope", "m")
     assert isinstance(info.value, ChiaUsageError) and info.value.exit_code == 2
     assert "scripted" in known_providers() and "openai_compatible" in known_providers()
+    assert {"anthropic", "bedrock", "vertex"} <= set(known_providers())
 
 
 @pytest.mark.parametrize(
