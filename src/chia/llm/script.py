@@ -77,6 +77,13 @@ class ScriptStep(_Frozen):
     status: int = Field(200, ge=100, le=599)
     error: str = "scripted error"
     delay_s: float = Field(0.0, ge=0)
+    retry_after_s: float | None = Field(
+        None, ge=0, description="With an error: the Retry-After header the server sends."
+    )
+    error_code: str | None = Field(
+        None, description="With an error: the provider's error type (e.g. ThrottlingException)."
+    )
+    thinking: str = Field("", description="Reasoning text, for providers that return it.")
 
 
 class Script(_Frozen):

@@ -56,9 +56,12 @@ def _reply_body(step: ScriptStep, model: str, number: int) -> dict[str, Any]:
     }
 
 
-def _error(status: int, message: str) -> web.Response:
-    body = {"error": {"message": message, "type": "invalid_request_error", "code": status}}
-    return web.json_response(body, status=status)
+def _error(
+    status: int, message: str, retry_after_s: float | None = None, code: str | None = None
+) -> web.Response:
+    body = {"error": {"message": message, "type": code or "invalid_request_error", "code": status}}
+    headers = {"Retry-After": f"{retry_after_s:g}"} if retry_after_s is not None else None
+    return web.json_response(body, status=status, headers=headers)
 
 
 class OpenAIServer:
@@ -125,7 +128,7 @@ class OpenAIServer:
         if step.delay_s:
             await asyncio.sleep(step.delay_s)
         if step.status != 200:
-            return _error(step.status, step.error)
+            return _error(step.status, step.error, step.retry_after_s, step.error_code)
         model = self.script.model or str(body.get("model", "fake"))
         return web.json_response(_reply_body(step, model, number))
 
