@@ -14,9 +14,12 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import ray
+
+if TYPE_CHECKING:
+    from chia.base.profiling_hook import CollectorRef
 
 __all__ = [
     "CTX_KWARG",
@@ -43,7 +46,7 @@ class DispatchContext:
     Attributes:
         bypass_key: Identity and version of the bypass state (workers cache the decode).
         bypass_state: ``Bypass.get_state()`` pickled with cloudpickle, or None.
-        collector: ``(name, namespace, actor id)`` of the profile collector, or None.
+        collector: Where the task's profile record goes, or None (not recorded).
         caller: Function name of the dispatching task (``"driver"`` outside a task).
         caller_task: Ray task id of the dispatching task ("" outside a task).
         tag: The call's ``_chia_tag``.
@@ -52,7 +55,7 @@ class DispatchContext:
 
     bypass_key: str = ""
     bypass_state: bytes | None = None
-    collector: tuple[str, str, str] | None = None
+    collector: CollectorRef | None = None
     caller: str = "driver"
     caller_task: str = ""
     tag: str | None = None

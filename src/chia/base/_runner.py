@@ -9,7 +9,6 @@ from typing import Any
 from chia.base import _context, pid_registry
 from chia.base._context import CTX_KWARG, DispatchContext
 from chia.base._hooks import HOOKS_KWARG, Hooks, run_with_hooks
-from chia.trace import profiler
 
 __all__ = ["bypass_task", "make_runner", "run_task"]
 
@@ -45,7 +44,7 @@ def run_task(
     finally:
         _context.pop(previous)
         if ctx is not None and ctx.collector is not None:
-            profiler.record_task(ctx, name, frame.task_id, start, bypassed, error)
+            ctx.collector.record(ctx, name, frame.task_id, start, bypassed, error)
 
 
 def make_runner(

@@ -17,7 +17,6 @@ from typing import Any, Generic, ParamSpec, TypeVar
 import ray
 
 from chia.base import _context, cache, dispatch_proxy, pid_registry
-from chia.base import bypass as bypass_mod
 from chia.base._context import CTX_KWARG, DispatchContext
 from chia.base._hooks import (
     HOOKS_KWARG,
@@ -29,8 +28,8 @@ from chia.base._hooks import (
 )
 from chia.base._refs import ObjectRefCallback, get
 from chia.base._runner import bypass_task, make_runner
-from chia.base.bypass import get_active_bypass
-from chia.trace import profiler
+from chia.base.bypass import driver_bypass, get_active_bypass
+from chia.base.profiling_hook import CollectorRef, active_collector, driver_collector
 
 __all__ = ["DISPLAY_KWARG", "TAG_KWARG", "BoundChiaFunction", "ChiaWrappedFunction"]
 
@@ -80,7 +79,7 @@ class ChiaWrappedFunction(Generic[P, R]):
         self._name: str = getattr(fn, "__name__", "chia_function")
         self._qualname: str = getattr(fn, "__qualname__", self._name)
         self._remote: Any = None
-        self._profiled: dict[tuple[str, str, str], Any] = {}
+        self._profiled: dict[CollectorRef, Any] = {}
         functools.update_wrapper(self, fn)
 
     def __getstate__(self) -> dict[str, Any]:
@@ -113,7 +112,7 @@ class ChiaWrappedFunction(Generic[P, R]):
             self._remote = remote.options(**self._ray_opts) if self._ray_opts else remote
         return self._remote
 
-    def _profiled_fn(self, collector: tuple[str, str, str]) -> Any:
+    def _profiled_fn(self, collector: CollectorRef) -> Any:
         """The remote function for a driver's untagged calls while ``collector`` records.
 
         Every such call has the same context, so it travels with the function (exported
@@ -259,8 +258,8 @@ def _dispatch(
     if args and any(isinstance(a, ObjectRefCallback) for a in args):
         args = tuple(a.ref if isinstance(a, ObjectRefCallback) else a for a in args)
     parent = _context.current()
-    bypass = get_active_bypass() if parent is not None else bypass_mod._active
-    collector = profiler.active_collector() if parent is not None else profiler._driver_collector
+    bypass = get_active_bypass() if parent is not None else driver_bypass()
+    collector = active_collector() if parent is not None else driver_collector()
     proxy = dispatch_proxy.should_proxy(wrapped._ray_opts)
     quiet = tag is None and parent is None and collector is None and not proxy
     inactive = bypass is None or not bypass.active
@@ -285,7 +284,7 @@ def _dispatch_full(
     tag: str | None,
     parent: DispatchContext | None,
     bypass: Any,
-    collector: tuple[str, str, str] | None,
+    collector: CollectorRef | None,
     proxy: bool,
 ) -> Any:
     name = wrapped._name

@@ -17,7 +17,8 @@ from typing import Any, TextIO
 
 import ray
 
-from chia.base import _context
+from chia.base import profiling_hook
+from chia.base._context import DispatchContext
 from chia.base._ray_util import (
     CHIA_NAMESPACE,
     get_named_actor,
@@ -44,8 +45,7 @@ __all__ = [
 COLLECTOR_NAME = "chia_profile_collector"
 LOG_FILE = f"{COLLECTOR_NAME}.jsonl"
 """The log's name in ``start_collector(log_dir=...)``'s directory."""
-_driver_collector: tuple[str, str, str] | None = None
-_handles: dict[tuple[str, str, str], Any] = {}
+_handles: dict[profiling_hook.CollectorRef, Any] = {}
 _handles_lock = threading.Lock()
 _where: tuple[str, str] | None = None
 
@@ -107,6 +107,10 @@ class ProfileCollectorActor:
         """The log file."""
         return str(self._path)
 
+    def actor_id(self) -> str:
+        """This actor's id (hex): tells a collector from a later one of the same name."""
+        return str(ray.get_runtime_context().get_actor_id())
+
     def close(self) -> str:
         """Flush and close the log; later records are dropped. Returns the path."""
         if self._file is not None:
@@ -131,7 +135,6 @@ def start_collector(
     Returns:
         The collector actor handle.
     """
-    global _driver_collector
     if log_dir is None and Path(path).is_dir():
         log_dir = path
     if log_dir is not None:
@@ -140,16 +143,17 @@ def start_collector(
     handle = pinned_singleton(
         ProfileCollectorActor, COLLECTOR_NAME, ns, head_node_id(), str(Path(path).resolve())
     )
-    ray.get(handle.path.remote())  # ready before the first record
-    _driver_collector = (COLLECTOR_NAME, ns, handle._actor_id.hex())
+    actor_id = ray.get(handle.actor_id.remote())  # and ready before the first record
+    ref = profiling_hook.CollectorRef(COLLECTOR_NAME, ns, actor_id, record_task)
+    profiling_hook.set_driver_collector(ref)
     return handle
 
 
 def stop_collector(namespace: str | None = None) -> str | None:
     """Turn profiling off, flush and stop the collector; return its log path (or None)."""
-    global _driver_collector
-    ns = namespace or (_driver_collector[1] if _driver_collector else CHIA_NAMESPACE)
-    _driver_collector = None
+    driver = profiling_hook.driver_collector()
+    ns = namespace or (driver.namespace if driver else CHIA_NAMESPACE)
+    profiling_hook.set_driver_collector(None)
     handle = get_named_actor(COLLECTOR_NAME, ns)
     if handle is None:
         return None
@@ -192,33 +196,34 @@ def get_collector(namespace: str | None = None) -> Any | None:
     return get_named_actor(COLLECTOR_NAME, namespace or CHIA_NAMESPACE)
 
 
-def active_collector() -> tuple[str, str, str] | None:
-    """``(name, namespace, actor id)`` of the collector this dispatch reports to, if any.
-
-    The actor id makes every collector distinct, so a worker never keeps sending records
-    to a collector that was stopped and replaced.
-    """
-    ctx = _context.current()
-    if ctx is not None:
-        return ctx.collector
-    return _driver_collector
+def active_collector() -> profiling_hook.CollectorRef | None:
+    """The collector a dispatch from here reports to (the running task's, else the driver's)."""
+    return profiling_hook.active_collector()
 
 
-def _handle(ident: tuple[str, str, str]) -> Any | None:
+def _handle(ref: profiling_hook.CollectorRef) -> Any | None:
+    """The collector actor ``ref`` names, or None if it is gone or was replaced."""
     with _handles_lock:
-        handle = _handles.get(ident)
-        if handle is None:
-            handle = get_named_actor(ident[0], ident[1])
-            if handle is None or handle._actor_id.hex() != ident[2]:
-                return None
-            if len(_handles) > 8:
-                _handles.clear()
-            _handles[ident] = handle
+        handle = _handles.get(ref)
+    if handle is not None:
         return handle
+    handle = get_named_actor(ref.name, ref.namespace)
+    if handle is None:
+        return None
+    try:
+        if ray.get(handle.actor_id.remote(), timeout=10) != ref.actor_id:
+            return None
+    except Exception:  # gone meanwhile: drop this batch
+        return None
+    with _handles_lock:
+        if len(_handles) > 8:
+            _handles.clear()
+        _handles[ref] = handle
+    return handle
 
 
 def record_task(
-    ctx: _context.DispatchContext,
+    ctx: DispatchContext,
     function: str,
     task_id: str,
     start: float,
@@ -262,7 +267,7 @@ def record_task(
 # Records are batched per worker process: one actor call per batch instead of per task.
 _BATCH = 256
 _FLUSH_INTERVAL_S = 0.2
-_buffer: dict[tuple[str, str, str], list[tuple[Any, ...]]] = {}
+_buffer: dict[profiling_hook.CollectorRef, list[tuple[Any, ...]]] = {}
 _buffer_lock = threading.Lock()
 _flusher: threading.Thread | None = None
 
