@@ -20,7 +20,7 @@ Where supervision runs, per launcher:
   its life to the supervisor's with :func:`~chia.processes.die_with_parent`). A
   SIGKILLed host is then a child's death, not a rank's. SIGTERM (or SIGINT, SIGHUP) to
   the supervisor is forwarded to the host as SIGTERM and waited for.
-* ray: the driver re-creates a dead actor (:mod:`chia.site.ray_launcher`), with the same
+* ray: the driver re-creates a dead actor (:mod:`chia.site.ray_driver`), with the same
   :class:`RestartPolicy`.
 """
 

@@ -9,7 +9,7 @@ from chia.exchange import ExchangeSettings
 from chia.profiles import SystemProfile
 from chia.site.launch import SiteLaunch
 from chia.site.launcher_registry import make_launcher
-from chia.site.ray_launcher import RayLauncher, cluster_client_env, death_cause
+from chia.site.ray_launcher import RayLauncher, cluster_client_env
 
 REDIS = ExchangeSettings(kind="redis", redis_host="127.0.0.1", redis_port=6379)
 
@@ -36,7 +36,7 @@ def test_one_driver_process_with_the_address(tmp_path, monkeypatch):
     launcher = make_launcher(_launch(tmp_path), SystemProfile(name="p"), {"PATH": "/bin"})
     assert isinstance(launcher, RayLauncher) and launcher.kind == "ray"
     ((argv, log),) = launcher.commands()
-    assert argv[:3] == [sys.executable, "-m", "chia.site.ray_launcher"] and log == "ray"
+    assert argv[:3] == [sys.executable, "-m", "chia.site.ray_driver"] and log == "ray"
     assert launcher.env["RAY_ADDRESS"] == "127.0.0.1:6390" and launcher.env["PATH"] == "/bin"
 
 
@@ -63,16 +63,3 @@ def test_cluster_file_or_live_address_brings_its_auth_env(tmp_path, monkeypatch)
     file.write_text("cluster_name: other\nprovider: {head_ip: 127.0.0.1}\n")
     with pytest.raises(ChiaUsageError, match="not up"):
         cluster_client_env(str(file))
-
-
-def test_death_cause_reads_rays_exit_type():
-    text = (
-        "The actor died unexpectedly before finishing this task.\n\tclass_name: _HostActor\n"
-        "\tpid: 7546\n\tnamespace: n\n\tip: 127.0.0.1\nThe actor is dead because its worker "
-        "process has died. Worker exit type: SYSTEM_ERROR Worker exit detail: Worker "
-        "unexpectedly exits with a connection error code 2. End of file."
-    )
-    assert death_cause(Exception(text)) == "worker process 7546 died (SYSTEM_ERROR)"
-    assert death_cause(Exception("The actor died because its node has died.")) == (
-        "its Ray node died"
-    )
