@@ -13,6 +13,7 @@ from typing import Any
 
 from langchain_anthropic import ChatAnthropic
 
+from chia.llm.errors import LLMConfigError
 from chia.llm.langchain_chat import LangChainChatLLM
 from chia.llm.model_errors import retry_policy
 from chia.llm.providers._common import (
@@ -72,7 +73,7 @@ class AnthropicLLM(LangChainChatLLM):
             "api_key": self._key,
             "timeout": settings.pop("timeout_s", 120.0),
             "max_retries": 0,
-            "max_tokens": settings.pop("max_tokens", DEFAULT_MAX_TOKENS),
+            "max_tokens": settings.pop("max_tokens", None),
         }
         if base_url:
             kwargs["base_url"] = base_url
@@ -82,8 +83,12 @@ class AnthropicLLM(LangChainChatLLM):
             )
             kwargs["thinking"] = {"type": "enabled", "budget_tokens": budget}
             settings = {k: v for k, v in settings.items() if k not in THINKING_REFUSES}
+        kwargs["max_tokens"] = kwargs["max_tokens"] or DEFAULT_MAX_TOKENS
         self.thinking = budget is not None
-        self.chat_model = ChatAnthropic(**kwargs, **settings)
+        try:
+            self.chat_model = ChatAnthropic(**kwargs, **settings)
+        except ValueError as exc:  # pydantic's ValidationError included
+            raise LLMConfigError(f"lm provider 'anthropic': {exc}") from None
 
     @property
     def auth_hint(self) -> str | None:

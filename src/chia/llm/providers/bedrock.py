@@ -30,11 +30,21 @@ from chia.llm.providers._common import (
     thinking_max_tokens,
 )
 
-__all__ = ["SETTINGS", "BedrockLLM", "make"]
+__all__ = ["SETTINGS", "BedrockLLM", "is_anthropic", "make", "model_vendor"]
 
 SETTINGS = COMMON | {"top_p", "region", "aws_profile", "base_model", "thinking_budget"}
 THINKING_REFUSES = frozenset({"temperature", "top_p"})
 CREDENTIAL_VARS = "AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (or AWS_PROFILE)"
+
+
+#: Geography prefixes of cross-region inference profile ids (``us.anthropic....``).
+_GEOS = frozenset({"us", "eu", "apac", "global", "us-gov", "jp", "au", "ca"})
+
+
+def model_vendor(model_id: str) -> str:
+    """The vendor of a Bedrock model id (``anthropic`` for ``us.anthropic.claude-...``)."""
+    parts = model_id.split(".")
+    return parts[1] if len(parts) > 2 and parts[0] in _GEOS else parts[0]
 
 
 def is_anthropic(model: str, base_model: str | None) -> bool:
@@ -115,6 +125,8 @@ class BedrockLLM(LangChainChatLLM):
         }
         if base_model:
             kwargs["base_model"] = base_model
+        if self.model.startswith("arn:"):
+            kwargs["provider"] = model_vendor(base_model or self.model.rsplit("/", 1)[-1])
         if budget is not None:
             if not is_anthropic(self.model, base_model):
                 raise LLMConfigError(
@@ -129,7 +141,10 @@ class BedrockLLM(LangChainChatLLM):
             }
             settings = {k: v for k, v in settings.items() if k not in THINKING_REFUSES}
         self.thinking = budget is not None
-        self.chat_model = ChatBedrockConverse(**kwargs, **settings)
+        try:
+            self.chat_model = ChatBedrockConverse(**kwargs, **settings)
+        except ValueError as exc:  # pydantic's ValidationError included
+            raise LLMConfigError(f"lm provider 'bedrock': {exc}") from None
 
     @property
     def auth_hint(self) -> str | None:

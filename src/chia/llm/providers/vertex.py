@@ -95,7 +95,10 @@ class VertexLLM(LangChainChatLLM):
         }
         if base_url:
             kwargs["base_url"] = base_url
-        self.chat_model = ChatGoogleGenerativeAI(**kwargs, **settings)
+        try:
+            self.chat_model = ChatGoogleGenerativeAI(**kwargs, **settings)
+        except ValueError as exc:  # pydantic's ValidationError included
+            raise LLMConfigError(f"lm provider 'vertex': {exc}") from None
 
     @property
     def auth_hint(self) -> str | None:
