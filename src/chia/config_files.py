@@ -12,7 +12,7 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from chia.errors import ChiaUsageError
+from chia.errors import ConfigFileError
 from chia.jsonc import parse_jsonc, position
 from chia.names import is_valid_name
 
@@ -23,6 +23,7 @@ __all__ = [
     "parse_model",
     "read_config_text",
     "resolve_config",
+    "validation_problems",
 ]
 
 M = TypeVar("M", bound=BaseModel)
@@ -35,34 +36,39 @@ def read_config_text(path: Path, limit: int = MAX_CONFIG_BYTES) -> str:
     """Read a config file as UTF-8 text, refusing what no config file can be.
 
     Raises:
-        ChiaUsageError: If the file is missing, unreadable, a directory, larger than
+        ConfigFileError: If the file is missing, unreadable, a directory, larger than
             ``limit`` bytes, binary (holds a NUL byte) or not UTF-8; the message names the
             file, and the line and column of a bad byte.
     """
     try:
         size = path.stat().st_size
         if path.is_dir():
-            raise ChiaUsageError(f"{path}: is a directory, not a file")
+            raise ConfigFileError(path, "is a directory, not a file")
         if size > limit:
-            raise ChiaUsageError(
-                f"{path}: {size / 2**20:.1f} MiB is larger than the {limit / 2**20:g} MiB "
-                "limit for a config file"
+            raise ConfigFileError(
+                path,
+                f"{size / 2**20:.1f} MiB is larger than the {limit / 2**20:g} MiB "
+                "limit for a config file",
             )
         data = path.read_bytes()
     except FileNotFoundError:
-        raise ChiaUsageError(f"{path}: no such file") from None
+        raise ConfigFileError(path, "no such file") from None
     except OSError as exc:
-        raise ChiaUsageError(f"{path}: cannot read: {exc.strerror}") from None
+        raise ConfigFileError(path, f"cannot read: {exc.strerror}") from None
     if b"\0" in data:
         line, column = position(data.decode("latin-1"), data.index(b"\0"))
-        raise ChiaUsageError(f"{path}:{line}:{column}: a binary file, not a text config file")
+        raise ConfigFileError(
+            path, "a binary file, not a text config file", line=line, column=column
+        )
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as exc:
         line, column = position(data.decode("latin-1"), exc.start)
-        raise ChiaUsageError(
-            f"{path}:{line}:{column}: not UTF-8 text (byte 0x{data[exc.start]:02x}); "
-            "save the file as UTF-8"
+        raise ConfigFileError(
+            path,
+            f"not UTF-8 text (byte 0x{data[exc.start]:02x}); save the file as UTF-8",
+            line=line,
+            column=column,
         ) from None
 
 
@@ -70,7 +76,7 @@ def load_jsonc(path: Path) -> Any:
     """Parse a JSON, JSONC (comments, trailing commas) or JSON5 file.
 
     Raises:
-        ChiaUsageError: If the file cannot be read as text (see :func:`read_config_text`)
+        ConfigFileError: If the file cannot be read as text (see :func:`read_config_text`)
             or is not valid JSONC; the message carries ``file:line:column``. Duplicate
             keys are errors, not silently overwritten.
     """
@@ -86,35 +92,40 @@ def resolve_config(ref: str | Path, packaged: Mapping[str, Path], what: str) -> 
         what: What is looked for ("campaign", "profile"), for the message.
 
     Raises:
-        ChiaUsageError: If ``ref`` is neither an existing file nor a packaged name.
+        ConfigFileError: If ``ref`` is neither an existing file nor a packaged name.
     """
     candidate = Path(ref).expanduser()
     if candidate.is_file():
         return candidate
     if isinstance(ref, str) and is_valid_name(ref) and ref in packaged:
         return packaged[ref]
-    raise ChiaUsageError(
-        f"{ref}: no such {what} file or packaged {what} (packaged: {', '.join(packaged) or 'none'})"
+    raise ConfigFileError(
+        ref, f"no such {what} file or packaged {what} (packaged: {', '.join(packaged) or 'none'})"
     )
 
 
-def describe_validation_error(exc: ValidationError, source: str) -> str:
-    """Render a pydantic error as lines naming the source file and each dotted key."""
+def validation_problems(exc: ValidationError) -> list[str]:
+    """A pydantic error as one line per problem, each naming its dotted key."""
     lines = []
     for err in exc.errors():
         key = ".".join(str(part) for part in err["loc"]) or "<top level>"
         if err["type"] == "extra_forbidden":
-            lines.append(f"{source}: unknown key {key!r}")
+            lines.append(f"unknown key {key!r}")
         elif err["type"] == "missing":
-            lines.append(f"{source}: missing required key {key!r}")
+            lines.append(f"missing required key {key!r}")
         else:
-            lines.append(f"{source}: {key}: {err['msg']}")
-    return "\n".join(lines)
+            lines.append(f"{key}: {err['msg']}")
+    return lines
+
+
+def describe_validation_error(exc: ValidationError, source: str) -> str:
+    """Render a pydantic error as lines naming the source file and each dotted key."""
+    return "\n".join(f"{source}: {problem}" for problem in validation_problems(exc))
 
 
 def parse_model(model: type[M], data: Any, source: str) -> M:
-    """Validate ``data`` as ``model``, raising a ChiaUsageError that names file and key."""
+    """Validate ``data`` as ``model``, raising a ConfigFileError that names file and key."""
     try:
         return model.model_validate(data)
     except ValidationError as exc:
-        raise ChiaUsageError(describe_validation_error(exc, source)) from None
+        raise ConfigFileError(source, *validation_problems(exc)) from None

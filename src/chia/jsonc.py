@@ -15,7 +15,7 @@ from typing import Any
 
 import pyjson5
 
-from chia.errors import ChiaUsageError
+from chia.errors import ConfigFileError
 
 __all__ = ["MAX_NESTING", "parse_jsonc", "position"]
 
@@ -69,32 +69,32 @@ def parse_jsonc(text: str, source: str) -> Any:
         The parsed value.
 
     Raises:
-        ChiaUsageError: ``source:line:column: JSON syntax error: ...`` for invalid text,
+        ConfigFileError: ``source:line:column: JSON syntax error: ...`` for invalid text,
             too deep a nesting, or a key given twice in one object.
     """
     try:
         value = pyjson5.decode(text, maxdepth=MAX_NESTING)
     except pyjson5.Json5DecoderException as exc:
-        raise ChiaUsageError(_syntax_message(text, source, exc)) from None
+        raise _syntax_error(text, source, exc) from None
     if _key_count(value) != _COLONS.findall(text).count(":"):
         _reject_duplicate_keys(text, source)  # some key was given twice: find where
     return value
 
 
-def _syntax_message(text: str, source: str, exc: Exception) -> str:
+def _syntax_error(text: str, source: str, exc: Exception) -> ConfigFileError:
     detail = exc.args[0] if exc.args and isinstance(exc.args[0], str) else str(exc)
     if isinstance(exc, pyjson5.Json5NestingTooDeep):
         detail = f"nested deeper than {MAX_NESTING} levels" + detail[detail.find(" near ") :]
     elif isinstance(exc, pyjson5.Json5EOF) and not text.strip():
-        return f"{source}: empty file (expected a JSON object)"
+        return ConfigFileError(source, "empty file (expected a JSON object)")
     match = _NEAR.match(detail)
     if match is None:
-        return f"{source}: JSON syntax error: {detail}"
+        return ConfigFileError(source, f"JSON syntax error: {detail}")
     # pyjson5's offset is just past the character it stopped at, except for extra data.
     offset = int(match["offset"]) - (0 if isinstance(exc, pyjson5.Json5ExtraData) else 1)
     line, column = position(text, offset)
     message = _readable((match["msg"] + match["rest"]).strip())
-    return f"{source}:{line}:{column}: JSON syntax error: {message}"
+    return ConfigFileError(source, f"JSON syntax error: {message}", line=line, column=column)
 
 
 _CODEPOINT = re.compile(r"U\+([0-9a-fA-F]{4,6})")
@@ -134,9 +134,11 @@ def _reject_duplicate_keys(text: str, source: str) -> None:
                 key = _key_value(previous.group())
                 if key in keys:
                     line, column = position(text, previous.start())
-                    raise ChiaUsageError(
-                        f"{source}:{line}:{column}: JSON syntax error: "
-                        f"Duplicate key {key!r} in one object"
+                    raise ConfigFileError(
+                        source,
+                        f"JSON syntax error: Duplicate key {key!r} in one object",
+                        line=line,
+                        column=column,
                     )
                 keys.add(key)
         previous = token

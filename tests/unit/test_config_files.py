@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 
 from chia.config_files import load_jsonc, read_config_text
-from chia.errors import ChiaUsageError
+from chia.errors import ChiaUsageError, ConfigFileError
 
 
 def test_utf8_text_is_read(tmp_path):
@@ -17,6 +17,16 @@ def test_a_file_that_is_not_utf8_names_line_column_and_byte(tmp_path):
     path.write_bytes('{\n  "name": "gr\xfc\xdf"\n}'.encode("latin-1"))
     with pytest.raises(ChiaUsageError, match=rf"^{path}:2:14: not UTF-8 text \(byte 0xfc\)"):
         read_config_text(path)
+
+
+def test_the_error_carries_file_line_and_column(tmp_path):
+    path = tmp_path / "c.json"
+    path.write_bytes(b'{\n  "name": "gr\xfc"\n}')
+    with pytest.raises(ConfigFileError) as info:
+        read_config_text(path)
+    assert (info.value.path, info.value.line, info.value.column) == (str(path), 2, 14)
+    assert info.value.problems == ("not UTF-8 text (byte 0xfc); save the file as UTF-8",)
+    assert info.value.exit_code == 2
 
 
 def test_a_binary_file_is_refused(tmp_path):

@@ -9,7 +9,7 @@ from chia import assets
 from chia.campaign.model import CampaignSpec, PromptProfile
 from chia.campaign.validation import validate_campaign
 from chia.config_files import load_jsonc, parse_model, resolve_config
-from chia.errors import ChiaUsageError
+from chia.errors import ChiaUsageError, ConfigFileError
 
 __all__ = ["CAMPAIGN_FILE", "LoadedCampaign", "load_campaign", "packaged_campaigns"]
 
@@ -74,7 +74,7 @@ def load_campaign(ref: str | Path, *, federated: bool = False) -> LoadedCampaign
     path = _resolve(ref)
     data = load_jsonc(path)
     if not isinstance(data, dict):
-        raise ChiaUsageError(f"{path}: a campaign file must hold a JSON object")
+        raise ConfigFileError(path, "a campaign file must hold a JSON object")
     spec = parse_model(CampaignSpec, data, str(path))
     validate_campaign(spec, federated=federated, source=str(path))
     return LoadedCampaign(spec=spec, path=path.resolve(), prompts=_load_prompts(spec, path))

@@ -13,7 +13,7 @@ from pydantic import ValidationError
 
 from chia.cluster.config import ClusterConfig
 from chia.config_files import read_config_text
-from chia.errors import ChiaUsageError
+from chia.errors import ChiaUsageError, ConfigFileError
 
 __all__ = ["cluster_schema", "expand_env", "key_lines", "load_cluster", "parse_cluster"]
 
@@ -122,14 +122,14 @@ def parse_cluster(
         data = yaml.safe_load(text)
         lines = key_lines(text)
     except RecursionError:
-        raise ChiaUsageError(f"{source}: YAML nested too deeply") from None
+        raise ConfigFileError(source, "YAML nested too deeply") from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
-        where = f"{source}:{mark.line + 1}" if mark is not None else source
+        line = mark.line + 1 if mark is not None else None
         problem = getattr(exc, "problem", None) or str(exc)
-        raise ChiaUsageError(f"{where}: YAML syntax error: {problem}") from None
+        raise ConfigFileError(source, f"YAML syntax error: {problem}", line=line) from None
     if not isinstance(data, dict):
-        raise ChiaUsageError(f"{source}: a cluster file must be a YAML mapping")
+        raise ConfigFileError(source, "a cluster file must be a YAML mapping")
     data = expand_env(data, os.environ if env is None else env, source, lines)
     try:
         return ClusterConfig.model_validate(data)

@@ -184,6 +184,8 @@ async def wait_for_peers(
         )
         raise PeerTimeoutError(
             f"{len(missing)} of {len(states)} peer(s) did not answer a ping within "
-            f"{timeout_s:g}s: {lines}"
+            f"{timeout_s:g}s: {lines}",
+            missing={name: state.reason for name, state in missing.items()},
+            timeout_s=timeout_s,
         )
     return {name: state.rtt_s for name, state in states.items() if state.rtt_s is not None}

@@ -15,7 +15,7 @@ from typing import Any
 
 from chia import assets
 from chia.config_files import load_jsonc, parse_model, resolve_config
-from chia.errors import ChiaUsageError
+from chia.errors import ChiaUsageError, ConfigFileError
 from chia.profiles.model import SystemProfile
 
 __all__ = ["expand_placeholders", "load_profile", "packaged_profiles", "read_profile_data"]
@@ -34,7 +34,7 @@ def read_profile_data(ref: str | Path) -> tuple[Path, dict[str, Any]]:
     path = resolve_config(ref, packaged_profiles(), "profile")
     data = load_jsonc(path)
     if not isinstance(data, dict):
-        raise ChiaUsageError(f"{path}: a profile file must hold a JSON object")
+        raise ConfigFileError(path, "a profile file must hold a JSON object")
     return path, data
 
 

@@ -61,7 +61,9 @@ async def send_envelope(envelope: Envelope, *, deadline_s: float) -> int:
         uid = agent_uid(envelope.run_id, envelope.recipient)
         raise PeerTimeoutError(
             f"{envelope.recipient} (uid {uid}) did not acknowledge the {envelope.kind} "
-            f"message: {outcome.reason}"
+            f"message: {outcome.reason}",
+            missing={envelope.recipient: outcome.reason},
+            timeout_s=deadline_s,
         )
     return outcome.attempts
 

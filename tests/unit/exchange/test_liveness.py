@@ -82,6 +82,8 @@ async def test_timeout_names_every_missing_peer_and_its_uid(
     assert "2 of 3 peer(s)" in message
     assert "not registered" in message
     assert info.value.exit_code == 2
+    assert set(info.value.missing) == {"gone1", "gone2"} and info.value.timeout_s == 1
+    assert "not registered" in info.value.missing["gone1"]
 
 
 async def test_peer_that_starts_late_is_seen(
