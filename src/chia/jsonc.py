@@ -76,7 +76,11 @@ def parse_jsonc(text: str, source: str) -> Any:
         value = pyjson5.decode(text, maxdepth=MAX_NESTING)
     except pyjson5.Json5DecoderException as exc:
         raise _syntax_error(text, source, exc) from None
-    if _key_count(value) != _COLONS.findall(text).count(":"):
+    keys = _key_count(value)
+    # Every key in the text has one separator colon, so as many colons in all as parsed
+    # keys means no key repeated (the common case, 1 ms per MB); else count only the
+    # colons outside strings and comments (30 ms per MB), and scan if a key still is missing.
+    if text.count(":") != keys and _COLONS.findall(text).count(":") != keys:
         _reject_duplicate_keys(text, source)  # some key was given twice: find where
     return value
 

@@ -17,8 +17,8 @@ from chia.campaign import (
     validate_campaign,
 )
 from chia.campaign.loading import LoadedCampaign
+from chia.cli._options import EXCHANGE_HELP, URL_HELP, ExchangeChoice
 from chia.cli._output import console, print_json
-from chia.cli.site import EXCHANGE_HELP, URL_HELP, ExchangeChoice
 from chia.names import check_name
 
 app = typer.Typer(help="Inspect, validate and plan campaign files.", no_args_is_help=True)

@@ -1,7 +1,8 @@
-"""Entry point of the ``chia`` command: builds the typer app from the command modules."""
+"""Entry point of the ``chia`` command: builds the typer app from the command modules it needs."""
 
 from __future__ import annotations
 
+import importlib
 import sys
 
 import typer
@@ -34,43 +35,71 @@ def _root(
     """Run federated campaigns of LLM agents and Python tasks across HPC sites."""
 
 
-def _register() -> None:
-    """Attach every command group. Imports stay inside the group modules' commands."""
-    from chia.cli import campaign, dashboard, demo, exchange, profile, runs, site
+#: Every top-level command or group, in ``--help`` order, and the module of ``chia.cli``
+#: that attaches it (with its ``register(app)``, or as the group named like the module).
+COMMANDS: dict[str, str] = {
+    "campaign": "campaign",
+    "exchange": "exchange",
+    "profile": "profile",
+    "runs": "runs",
+    "llm": "llm",
+    "spawn-site": "site",
+    "bootstrap": "site",
+    "replay": "replay",
+    "demo": "demo",
+    "dashboard": "dashboard",
+    "relay": "relay",
+    "up": "cluster",
+    "down": "cluster",
+    "cluster": "cluster",
+    "status": "ray_proxy",
+    "list": "ray_proxy",
+    "job": "ray_proxy",
+    "ray": "ray_proxy",
+    "kv": "kv",
+    "viz-profile": "trace",
+    "viz": "trace",
+}
 
-    app.add_typer(campaign.app, name="campaign")
-    app.add_typer(exchange.app, name="exchange")
-    app.add_typer(profile.app, name="profile")
-    app.add_typer(runs.app, name="runs")
-    from chia.cli import llm
-
-    app.add_typer(llm.app, name="llm")
-    site.register(app)
-    from chia.cli import replay
-
-    replay.register(app)
-    demo.register(app)
-    dashboard.register(app)
-    from chia.cli import relay
-
-    app.add_typer(relay.app, name="relay")
-    from chia.cli import cluster, ray_proxy
-
-    cluster.register(app)
-    ray_proxy.register(app)
-    from chia.cli import kv, trace
-
-    app.add_typer(kv.app, name="kv")
-    trace.register(app)
+_attached: set[str] = set()
 
 
-_register()
+def _attach(module_name: str) -> None:
+    if module_name in _attached:
+        return
+    module = importlib.import_module(f"chia.cli.{module_name}")
+    register = getattr(module, "register", None)
+    if register is not None:
+        register(app)
+    else:
+        app.add_typer(module.app, name=module_name)
+    _attached.add(module_name)
+
+
+def build_app(command: str | None = None) -> typer.Typer:
+    """The CLI with ``command``'s module attached, or every module if it is not one of ours.
+
+    A command line needs only its own command's module: ``chia campaign validate`` does
+    not import the cluster, dashboard or exchange commands (start-up time is most of a
+    short command's time). ``--help``, no command or an unknown one attach them all.
+    """
+    module_name = COMMANDS.get(command or "")
+    for name in [module_name] if module_name else dict.fromkeys(COMMANDS.values()):
+        _attach(name)
+    return app
+
+
+def _command(argv: list[str]) -> str | None:
+    """The top-level command a command line names (its first word that is not an option)."""
+    return next((arg for arg in argv if not arg.startswith("-")), None)
 
 
 def main(argv: list[str] | None = None) -> None:
     """Run the CLI; a ChiaError becomes one line on stderr and its exit code."""
+    args = sys.argv[1:] if argv is None else argv
+    cli = build_app(_command(args))
     try:
-        app(args=argv, standalone_mode=True)
+        cli(args=args, standalone_mode=True)
     except ChiaError as exc:
         Console(stderr=True, highlight=False).print(f"[bold red]error:[/] {exc}", soft_wrap=True)
         sys.exit(exc.exit_code)

@@ -11,7 +11,9 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from chia.cli.main import app
+from chia.cli.main import build_app
+
+app = build_app("viz")
 
 CHIA = str(Path(sys.executable).parent / "chia")
 runner = CliRunner()

@@ -1,10 +1,10 @@
-"""The spawn-site choices are the library's own: every kind it knows, and nothing else."""
+"""The CLI's shared choices are the library's own: every kind it knows, and nothing else."""
 
 from __future__ import annotations
 
 from typing import get_args
 
-from chia.cli.site import ExchangeChoice, FsyncChoice, LauncherChoice
+from chia.cli._options import ExchangeChoice, FsyncChoice, LauncherChoice
 from chia.events.durability import FsyncMode
 from chia.exchange.settings import ExchangeKind
 from chia.site.launch import LauncherKind
