@@ -171,3 +171,25 @@ def test_two_site_mcp_campaign_on_each_native_provider(
             data = path.read_bytes()
             for secret in secrets:
                 assert secret.encode() not in data, f"a secret reached {path}"
+
+
+def test_a_refused_key_stops_the_agents_with_a_model_error(sites, monkeypatch):
+    monkeypatch.setenv("CHIA_TEST_ANTHROPIC_KEY", "sk-ant-api03-wrong-key-0000000000")
+    with anthropic_server(_script(), api_key=ANTHROPIC_KEY) as server:
+        site = sites.start(
+            "--system", "local", "--campaign", "federated-chat-mcp", "--run-id", "refused",
+            "--exchange", "local", "--site", "here", "--agents", "agent-aurora,agent-crux",
+            "--model", "anthropic:claude-sonnet-4-5", "--llm-base-url", server.url,
+            "--llm-api-key-env", "CHIA_TEST_ANTHROPIC_KEY",
+        )  # fmt: skip
+        why = "model_error: anthropic credentials refused (HTTP 401): set CHIA_TEST_ANTHROPIC_KEY"
+        site.wait_for_line(f"agent-aurora: failed: {why}", timeout=120)
+        assert len(server.requests) == 1  # agent-aurora's first call; never retried
+    # agent-crux waits for its idle timeout, as for any peer that stopped; the fixture ends it
+    run = sites.runs_dir / "refused" / "here"
+    events = [json.loads(x) for x in (run / "events" / "agent-aurora.jsonl").open()]
+    [error] = [e for e in events if e["kind"] == "model_error"]
+    assert error["action"] == "stopped_agent" and error["error_kind"] == "auth"
+    assert error["hint"] == "set CHIA_TEST_ANTHROPIC_KEY to a valid Anthropic API key"
+    status = json.loads((run / "status" / "agent-aurora.json").read_text())
+    assert status["state"] == "failed" and why in status["last_error"]

@@ -326,3 +326,7 @@ class _AgentSink:
 
     def add_tokens(self, tokens_in: int, tokens_out: int) -> None:
         self._agent.add_tokens(tokens_in, tokens_out)
+
+    def landmark(self, line: str) -> None:
+        """One operator line in the agent's output (a model retry, a trimmed history)."""
+        self._agent.setup.landmark(line)

@@ -11,6 +11,14 @@ A turn ends on ``finish_turn`` or ``submit_result``, on a reply with no tool cal
 call identical to an earlier one in the same turn, or at the prompt profile's recursion
 limit. Every model call, tool call and tool result is an event; token counts go to the
 agent's status.
+
+Model errors (see :mod:`chia.llm.model_errors`): the model layer waits out 429s and
+retries 5xx and timeouts, and each wait is a ``model_retry`` event and a landmark line.
+Bad credentials (401/403) and an exhausted quota (402) stop the agent with a
+``model_error`` event naming the provider and what to set. A conversation too long for
+the model's window is trimmed (this turn's earlier tool exchanges, then the remembered
+tool results and actions) and the model is told so; when nothing is left to trim the
+agent stops, saying why. Any other failed call ends the turn.
 """
 
 from __future__ import annotations
@@ -26,11 +34,21 @@ from chia.agent.mcp_tools import McpToolbox
 from chia.agent.policy import Action, FinishTurn, PolicySink, TurnState
 from chia.agent.prompting import state_json, system_prompt
 from chia.campaign.model import PromptProfile
-from chia.events import LLMCall, MessageRejected, ToolCall, ToolResult
+from chia.errors import ChiaError
+from chia.events import LLMCall, MessageRejected, ModelError, ModelRetry, ToolCall, ToolResult
 from chia.llm.chat import ChatMessage, ChatModel, Completion, ToolCallRequest, ToolSpec
 from chia.llm.errors import LLMCallError
+from chia.llm.model_errors import RetryNotice
 
-__all__ = ["LLMPolicy", "TurnEnd"]
+__all__ = ["TRIM_NOTE", "LLMPolicy", "ModelStoppedError", "TurnEnd"]
+
+#: How a note about a trimmed conversation starts (the model reads it).
+TRIM_NOTE = "[chia] The conversation exceeded the model's context window"
+
+
+class ModelStoppedError(ChiaError):
+    """The model cannot go on (bad credentials, no quota, nothing left to trim): stop."""
+
 
 _HISTORY = 10
 _ACTION_CHARS = 300
@@ -112,6 +130,28 @@ class LLMPolicy:
         bind_model = getattr(self.model, "bind", None)
         if callable(bind_model):  # chia.llm.replay.ReplayModel reports divergences
             bind_model(sink)
+        for model in _model_chain(self.model):
+            if hasattr(model, "retry_listener"):
+                model.retry_listener = self._on_retry
+
+    def _landmark(self, line: str) -> None:
+        landmark = getattr(self._sink, "landmark", None)
+        if callable(landmark):
+            landmark(line)
+
+    def _on_retry(self, notice: RetryNotice) -> None:
+        self._sink.emit(
+            ModelRetry,
+            provider=notice.provider,
+            error_kind=notice.kind,
+            status=notice.status,
+            attempt=notice.attempt,
+            limit=notice.limit,
+            wait_s=notice.wait_s,
+            retry_after_s=notice.retry_after_s,
+            error=notice.error,
+        )
+        self._landmark(notice.line())
 
     def restore(self, *, actions: list[dict[str, Any]], tool_results: list[dict[str, Any]]) -> None:
         """Continue where a killed incarnation was: its recent actions and tool results.
@@ -160,9 +200,13 @@ class LLMPolicy:
         for _ in range(self.prompts.recursion_limit):
             end.calls += 1
             completion = await self._complete(messages, tools)
-            if completion is None:
-                end.reason = "model_error"
-                break
+            if isinstance(completion, LLMCallError):
+                trimmed = self._after_error(completion, messages, state)
+                if trimmed is None:
+                    end.reason = "model_error"
+                    break
+                messages = trimmed
+                continue
             messages.append(completion.as_message())
             if not completion.tool_calls:
                 end.reason = "no_tool_call"
@@ -177,9 +221,67 @@ class LLMPolicy:
         self._actions.extend(_summary(a) for a in actions)
         return actions
 
+    def _after_error(
+        self, error: LLMCallError, messages: list[ChatMessage], state: TurnState
+    ) -> list[ChatMessage] | None:
+        """Act on a failed call: the trimmed conversation to retry with, or None.
+
+        Raises:
+            ModelStoppedError: Bad credentials, no quota, or nothing left to trim.
+        """
+        if error.kind == "context_length":
+            trimmed = self._trim(messages, state)
+            if trimmed is not None:
+                self._model_error(error, "trimmed_history")
+                self._landmark(f"model {self.model.provider}: context too long; history trimmed")
+                return trimmed
+            self._stop(error, "the conversation is too long even with its history trimmed")
+        if error.fatal:
+            self._stop(error, error.hint or "")
+        self._model_error(error, "ended_turn")
+        return None
+
+    def _model_error(self, error: LLMCallError, action: str) -> None:
+        self._sink.emit(
+            ModelError,
+            provider=error.provider or self.model.provider,
+            model=self.model.model,
+            error_kind=error.kind,
+            status=error.status,
+            action=action,
+            hint=error.hint,
+            error=str(error),
+        )
+
+    def _stop(self, error: LLMCallError, why: str) -> None:
+        self._model_error(error, "stopped_agent")
+        what = {"auth": "credentials refused", "quota": "no quota left"}.get(
+            error.kind, error.kind.replace("_", " ")
+        )
+        status = f" (HTTP {error.status})" if error.status else ""
+        raise ModelStoppedError(
+            f"model_error: {error.provider or self.model.provider} {what}{status}: {why}"
+        )
+
+    def _trim(self, messages: list[ChatMessage], state: TurnState) -> list[ChatMessage] | None:
+        """The conversation with the oldest history cut, and a note saying so; or None."""
+        rest = [m for m in messages[2:] if not m.content.startswith(TRIM_NOTE)]
+        starts = [i for i, m in enumerate(rest) if m.role == "assistant"]
+        if len(starts) > 1:
+            kept = rest[starts[-1] :]
+            dropped = len(starts) - 1
+            note = f"{TRIM_NOTE}: {dropped} earlier tool exchange(s) of this turn were removed."
+            return [*messages[:2], ChatMessage.user(note), *kept]
+        if self._results or self._actions:
+            self._results.clear()
+            self._actions.clear()
+            note = f"{TRIM_NOTE}: your remembered tool results and actions were removed."
+            return [*self.messages(state), ChatMessage.user(note), *rest]
+        return None
+
     async def _complete(
         self, messages: list[ChatMessage], tools: list[ToolSpec]
-    ) -> Completion | None:
+    ) -> Completion | LLMCallError:
         started = time.monotonic()
         try:
             completion = await self.model.complete(messages, tools)
@@ -192,7 +294,7 @@ class LLMPolicy:
                 success=False,
                 error=str(exc),
             )
-            return None
+            return exc
         self._sink.emit(
             LLMCall,
             provider=self.model.provider,
@@ -261,3 +363,12 @@ class LLMPolicy:
         )
         if not is_builtin(call.name):
             self._results.append({"tool": tool, "ok": outcome.ok, "output": outcome.output})
+
+
+def _model_chain(model: Any) -> list[Any]:
+    """``model`` and the models it wraps (a recording's inner one, a replay's live one)."""
+    chain: list[Any] = []
+    while model is not None and len(chain) < 4:
+        chain.append(model)
+        model = getattr(model, "inner", None) or getattr(model, "live", None)
+    return chain

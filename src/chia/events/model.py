@@ -38,6 +38,8 @@ __all__ = [
     "MessageRejected",
     "MessageSent",
     "MessageUndelivered",
+    "ModelError",
+    "ModelRetry",
     "Note",
     "PeersUp",
     "PeersWaiting",
@@ -228,6 +230,33 @@ class LLMCall(EventBase):
     )
 
 
+class ModelRetry(EventBase):
+    """A model call failed in a way worth retrying; chia waits, then calls again."""
+
+    kind: Literal["model_retry"] = "model_retry"
+    provider: str
+    error_kind: str = Field(description="rate_limit, server or timeout.")
+    status: int | None = None
+    attempt: int = Field(ge=1)
+    limit: int = Field(ge=0)
+    wait_s: float = Field(ge=0)
+    retry_after_s: float | None = Field(None, description="What the provider's Retry-After said.")
+    error: str = ""
+
+
+class ModelError(EventBase):
+    """A model call failed for good, and what the agent did about it."""
+
+    kind: Literal["model_error"] = "model_error"
+    provider: str
+    model: str
+    error_kind: str = Field(description="auth, quota, context_length, rate_limit, server...")
+    status: int | None = None
+    action: Literal["stopped_agent", "trimmed_history", "ended_turn"]
+    hint: str | None = Field(None, description="What to do (e.g. the variable to set).")
+    error: str = ""
+
+
 class ToolCall(EventBase):
     """A tool was called (built-in or MCP)."""
 
@@ -345,6 +374,8 @@ Event: TypeAlias = Annotated[
     | MessageRejected
     | Decision
     | LLMCall
+    | ModelRetry
+    | ModelError
     | ToolCall
     | ToolResult
     | ResultSubmitted

@@ -122,15 +122,11 @@ def _aws_code(exc: BaseException) -> str:
 
 
 def _kind(status: int | None, code: str, text: str, timed_out: bool) -> ModelErrorKind:
-    if code in _THROTTLE_CODES:
-        return "rate_limit"
-    if code in _AUTH_CODES:
-        return "auth"
-    if status in (401, 403):
+    if code in _AUTH_CODES or status in (401, 403):
         return "auth"
     if status == 402 or _QUOTA.search(text):
         return "quota"
-    if status == 429:
+    if status == 429 or code in _THROTTLE_CODES:
         return "rate_limit"
     if _CONTEXT.search(text) and (status is None or 400 <= status < 500):
         return "context_length"
