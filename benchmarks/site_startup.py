@@ -8,7 +8,11 @@ Prints, side by side in one run:
            once with one process per agent, once with all of a site's agents in one
            process (--agents-per-process N).
 
+  scale  - with --scale N: 2 sites x N agents on the push exchange, packed N/2 per process
+           (default N=500), time until every agent answered its peers' pings.
+
 Usage: python benchmarks/site_startup.py [--agents-per-site 16] [--topology pairs|mesh]
+       [--scale 500]
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from chia.exchange.push.process import PushServer
 from chia.exchange.server import ExchangeServer
 from chia.testing import redis_server
 from chia.testing.campaigns import time_until_running, write_campaign_dir
@@ -69,6 +74,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--agents-per-site", type=int, default=16)
     parser.add_argument("--topology", choices=["pairs", "mesh"], default="pairs")
+    parser.add_argument(
+        "--scale", type=int, default=0, metavar="N", help="Also time 2 x N agents on push."
+    )
     args = parser.parse_args()
     n = args.agents_per_site
     with tempfile.TemporaryDirectory(prefix="chia-startup-") as tmp:
@@ -85,6 +93,13 @@ def main() -> None:
             rows.append(("chia: redis, 1 agent/process", chia_startup(campaign, root, "r", rd, n)))
             seconds = chia_startup(campaign, root, "r2", rd, n, per_process=n)
             rows.append((f"chia: redis, {n} agents/process", seconds))
+        if args.scale:
+            big = write_campaign(root / "scale", args.scale, "pairs")
+            per = max(1, args.scale // 2)
+            with PushServer(workdir=root / "push") as push:
+                ws = ["--exchange", "push", "--exchange-url", push.url]
+                seconds = chia_startup(big, root, "p-scale", ws, args.scale, per_process=per)
+            rows.append((f"scale: push, 2 x {args.scale}, {per}/process", seconds))
     print(f"site start-up, 2 sites x {n} agents ({args.topology} peers), local launcher")
     print(f"{'path':<40} {'seconds':>8}")
     for label, seconds in rows:
