@@ -25,7 +25,7 @@ import os
 import socket
 from collections import deque
 from datetime import datetime, timezone
-from typing import Any, Literal
+from typing import Any
 
 from academy.agent import Agent, action, loop
 from academy.exception import AgentNotInitializedError
@@ -48,12 +48,12 @@ from chia.events import (
     MessageReceived,
 )
 from chia.events.durability import GroupCommit
+from chia.finish import FinishReason
 
-__all__ = ["AgentSetup", "CampaignAgent", "FinishReason"]
+__all__ = ["AgentSetup", "CampaignAgent"]
 
 log = logging.getLogger(__name__)
 
-FinishReason = Literal["completed", "max_decisions", "idle_timeout", "stopped"]
 _RECENT = 20
 #: How often coalesced status counters reach ``status/<agent>.json``.
 STATUS_PERIOD_S = 0.5

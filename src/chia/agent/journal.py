@@ -51,13 +51,12 @@ from chia.events import (
     ToolResult,
     parse_event,
 )
+from chia.finish import FINAL_REASONS
 
 __all__ = ["Journal", "JournalError", "read_journal", "recover"]
 
 _RECENT = 20
 _HISTORY = 10
-#: Finish reasons after which a restarted agent has nothing left to do.
-_FINAL = ("completed", "max_decisions", "idle_timeout")
 
 
 class JournalError(ChiaUsageError):
@@ -95,7 +94,7 @@ class Journal:
     @property
     def done(self) -> bool:
         """True when the agent had already stopped for good (nothing to resume)."""
-        return self.finished in _FINAL
+        return self.finished in FINAL_REASONS
 
 
 def _received(event: MessageReceived) -> Envelope:

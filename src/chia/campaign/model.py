@@ -13,6 +13,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
+from chia.finish import FinalReason
 from chia.names import NAME_PATTERN
 from chia.timeouts import DELIVERY_DEADLINE_S
 
@@ -185,7 +186,7 @@ class Limits(StrictModel):
         description="How long a send is retried (same message id) before it is reported "
         "undelivered; batch queues are slow.",
     )
-    success: list[Literal["completed", "max_decisions", "idle_timeout"]] = Field(
+    success: list[FinalReason] = Field(
         ["completed"],
         min_length=1,
         description="Finish reasons that count as success for spawn-site's exit code: "

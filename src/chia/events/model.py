@@ -13,6 +13,7 @@ from typing import Annotated, Any, Literal, TypeAlias, get_args
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, TypeAdapter
 
+from chia.finish import FinishReason
 from chia.names import random_id
 
 __all__ = [
@@ -287,7 +288,7 @@ class AgentFinished(EventBase):
     """An agent stopped normally, and why."""
 
     kind: Literal["agent_finished"] = "agent_finished"
-    reason: Literal["completed", "max_decisions", "idle_timeout", "stopped"]
+    reason: FinishReason
     decisions: int = Field(ge=0)
 
 
