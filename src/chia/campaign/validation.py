@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from collections import Counter
 
-from chia.campaign.model import BUILTIN_TOOLS, AgentSpec, CampaignSpec
+from chia.campaign.model import BUILTIN_TOOLS, AgentSpec, CampaignSpec, LMSettings
 from chia.errors import ChiaUsageError
 
-__all__ = ["CampaignError", "campaign_problems", "validate_campaign"]
+__all__ = ["CampaignError", "campaign_problems", "lm_problems", "validate_campaign"]
 
 
 class CampaignError(ChiaUsageError):
@@ -46,6 +46,37 @@ def _tool_problems(agent: AgentSpec) -> list[str]:
     return problems
 
 
+#: LMSettings fields only some providers read, and which.
+_PROVIDER_ONLY = {
+    "region": ("bedrock",),
+    "aws_profile": ("bedrock",),
+    "base_model": ("bedrock",),
+    "project": ("vertex",),
+    "location": ("vertex",),
+    "thinking_budget": ("anthropic", "bedrock", "vertex"),
+}
+
+
+def lm_problems(lm: LMSettings) -> list[str]:
+    """Problems of the ``lm`` section that need no key or network.
+
+    An unknown provider (the known ones listed) and fields set for a provider that does
+    not read them (``region`` on ``vertex``...).
+    """
+    from chia.llm.settings import known_providers
+
+    known = known_providers()
+    if lm.provider not in known:
+        return [f"lm.provider {lm.provider!r} is unknown; known: {', '.join(known)}"]
+    if lm.provider == "scripted":
+        return []
+    return [
+        f"lm.{name} applies to lm.provider {' or '.join(providers)}, not {lm.provider!r}"
+        for name, providers in _PROVIDER_ONLY.items()
+        if getattr(lm, name) is not None and lm.provider not in providers
+    ]
+
+
 def campaign_problems(campaign: CampaignSpec, *, federated: bool = False) -> list[str]:
     """Return every cross-reference problem in ``campaign`` (empty when it is valid).
 
@@ -53,7 +84,8 @@ def campaign_problems(campaign: CampaignSpec, *, federated: bool = False) -> lis
         campaign: The campaign, whole or a slice of it.
         federated: Allow peers and the initial agent to be absent (on another site).
     """
-    problems = [f"duplicate agent name {n!r}" for n in _duplicates(campaign.agent_names)]
+    problems = lm_problems(campaign.lm)
+    problems += [f"duplicate agent name {n!r}" for n in _duplicates(campaign.agent_names)]
     servers = [server.name for server in campaign.mcp_servers]
     resources = [resource.name for resource in campaign.resources]
     problems += [f"duplicate MCP server name {n!r}" for n in _duplicates(servers)]
