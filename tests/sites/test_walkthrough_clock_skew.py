@@ -3,7 +3,8 @@
 Every event crux writes carries a wall time 3 minutes ahead, so by wall time a crux
 send would come after the aurora receive it caused. The dashboard's merged timeline
 (its HTTP API, from the laptop) is causally ordered anyway: every message's send comes
-before its receipt.
+before its receipt, and so is the timeline the page shows in Chromium (run in the laptop
+namespace, as the operator's browser).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from typing import Any
 
 import pytest
 
+from chia.testing.browser import chromium
 from chia.testing.clock_skew import clock_skew_prefix
 from chia.testing.netns import Topology
 from chia.testing.site_realism import LaptopExchange, Phases
@@ -23,6 +25,21 @@ from chia.testing.site_walkthrough import AGENTS, Options, agent_status, run_wal
 
 def _when(event: dict[str, Any]) -> datetime:
     return datetime.fromisoformat(event["timestamp"])
+
+
+def _page_order(topo: Topology, url: str, count: int) -> list[int]:
+    """The ``seq`` of each timeline row the dashboard page shows, oldest first."""
+    with chromium(netns=topo.name("laptop")) as browser:
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        errors: list[str] = []
+        page.on("pageerror", lambda exc: errors.append(str(exc)))
+        page.goto(url)
+        page.wait_for_function(
+            f"document.querySelectorAll('#timeline li').length >= {min(count, 500)}"
+        )
+        seqs = page.eval_on_selector_all("#timeline li", "rows => rows.map(r => +r.dataset.seq)")
+        assert not errors, errors
+    return list(reversed(seqs))  # the page lists the newest first
 
 
 def test_walkthrough_with_crux_clock_three_minutes_fast(
@@ -44,6 +61,7 @@ def test_walkthrough_with_crux_clock_three_minutes_fast(
         if sum(e["kind"] == "site_finished" for e in events) == 2:
             break
         time.sleep(0.5)
+    shown = _page_order(topo, walk.dashboard_url, len(events))
     walk.shut_down()
     agents = set(AGENTS.values())  # the kickoff's sender, the laptop, writes no events
     sent = {e["message_id"]: (i, e) for i, e in enumerate(events) if e["kind"] == "message_sent"}
@@ -59,6 +77,13 @@ def test_walkthrough_with_crux_clock_three_minutes_fast(
         j, send = sent[receipt["message_id"]]
         assert j < i, (send, receipt)  # the merged timeline: the send first
         inverted += _when(receipt) < _when(send)
+    # The page shows the same causal order: each receipt's row after its send's.
+    row = {seq: i for i, seq in enumerate(shown)}
+    for _, receipt in received:
+        _, send = sent[receipt["message_id"]]
+        if send["seq"] in row and receipt["seq"] in row:
+            assert row[send["seq"]] < row[receipt["seq"]], (send, receipt)
+    assert sum(r["seq"] in row for _, r in received) == len(received), "rows missing"
     # The skew is real: by wall time, each of crux's sends comes after its receipt.
     crux_sends = [e for _, e in sent.values() if e["site"] == "crux"]
     assert crux_sends and inverted >= len(crux_sends), (inverted, len(crux_sends))

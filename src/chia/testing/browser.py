@@ -8,8 +8,11 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shlex
 import shutil
+import tempfile
 from collections.abc import Iterator
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -34,12 +37,27 @@ def chromium_path() -> str:
 
 
 @contextlib.contextmanager
-def chromium() -> Iterator[Browser]:
-    """Launch headless Chromium; yield the Playwright browser; close everything on exit."""
+def chromium(netns: str | None = None) -> Iterator[Browser]:
+    """Launch headless Chromium; yield the Playwright browser; close everything on exit.
+
+    Args:
+        netns: Run the browser inside this network namespace (``ip netns exec``), so it
+            sees that namespace's loopback and routes, as a user's browser there would.
+            Playwright drives it over inherited pipes, which the namespace does not cut.
+    """
     from playwright.sync_api import sync_playwright
 
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)
+    with contextlib.ExitStack() as stack:
+        executable = chromium_path()
+        if netns is not None:
+            folder = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="chia-chromium-")))
+            wrapper = folder / "chromium"
+            command = f"ip netns exec {shlex.quote(netns)} {shlex.quote(executable)}"
+            wrapper.write_text(f'#!/bin/sh\nexec {command} "$@"\n')
+            wrapper.chmod(0o755)
+            executable = str(wrapper)
+        playwright = stack.enter_context(sync_playwright())
+        browser = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
         try:
             yield browser
         finally:
