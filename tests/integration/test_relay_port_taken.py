@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import socket
 import sys
-import time
 from pathlib import Path
 
 from chia.dashboard.ssh import SshMaster, SshTarget
@@ -59,15 +58,13 @@ def test_relay_start_refuses_a_taken_port_and_leaves_nothing(tmp_path, chia, ssh
         }
         sshd_pid = int((sshd.workdir / "sshd.pid").read_text())
         assert _relays(root) == []
-        started = time.monotonic()
+        # Never a hang: chia() gives up after its timeout.
         done = chia("relay", "start", "--system", str(profile), "--target-port", "9", env=env)
-        took = time.monotonic() - started
         assert done.returncode == 2, done.stdout + done.stderr
         error = " ".join(done.stderr.split())
         assert f"site aurora: relay port {port} on login node {socket.gethostname()}" in error
         assert f"is already taken by pid {squatter.proc.pid} (" in error and "http.server" in error
         assert "Stop that process, or choose another port: `chia relay start --port N`" in error
-        assert took < 15, f"took {took:.1f}s"
         # Nothing left: no relay, no pid file or host file, no reverse tunnel on the master
         # (the login's sshd listens on its own port only).
         assert _relays(root) == []

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import socket
-import time
 from collections.abc import Iterator
 
 import pytest
@@ -36,17 +35,13 @@ def test_a_real_proxy_answers(tmp_path):
 
 
 def test_nothing_listening_is_refused_at_once():
-    started = time.monotonic()
     problem = probe_proxy(f"http://127.0.0.1:{free_port()}", "http://192.0.2.77:1", 5)
     assert problem == "refused the connection (nothing listens there)"
-    assert time.monotonic() - started < 1
 
 
 def test_a_proxy_that_never_replies_times_out(silent_port):
-    started = time.monotonic()
     problem = probe_proxy(f"http://127.0.0.1:{silent_port}", "http://192.0.2.77:1", 0.5)
     assert problem == "accepted the connection but did not answer within 0.5s"
-    assert time.monotonic() - started < 2
 
 
 def test_the_error_names_site_profile_proxy_and_fix(silent_port):
