@@ -19,6 +19,7 @@ import shutil
 import subprocess
 import sys
 import threading
+from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from functools import partial
 from pathlib import Path
@@ -55,7 +56,7 @@ def _say(text: str) -> None:
     sys.stdout.flush()
 
 
-class Launcher:
+class Launcher(ABC):
     """Starts the host commands, watches (and where it is its job, restarts) them, stops them.
 
     Args:
@@ -79,9 +80,9 @@ class Launcher:
         if len(launch.agents) > AGGREGATE_ABOVE:
             self.progress = SiteProgress(launch.site, launch.agents, _say)
 
+    @abstractmethod
     def commands(self) -> list[tuple[list[str], str]]:
         """Return ``(argv, log name)`` for each process to start."""
-        raise NotImplementedError
 
     def supervised(self, index: int) -> tuple[list[str], int] | None:
         """``(agents, rank)`` of command ``index`` if this launcher restarts it, else None."""
