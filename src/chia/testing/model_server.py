@@ -4,9 +4,10 @@ Each wire format (:mod:`chia.testing.anthropic_server`, :mod:`chia.testing.bedro
 :mod:`chia.testing.vertex_server`) subclasses :class:`FakeModelServer`: it adds its
 routes, checks the request's credentials as the real service would, and turns the next
 :class:`~chia.llm.script.ScriptStep` into that service's reply or error body. Requests are
-recorded in memory with their headers (tests assert on them; nothing is written to disk
-unless ``record_path`` is given). The server is a real aiohttp server on a free loopback
-port, run in a background thread for the ``with`` block of :func:`serving`.
+recorded in memory with their headers (tests assert on them); with ``record_path`` they
+are also appended to that file, credential headers masked. The server is a real aiohttp
+server on a free loopback port, run in a background thread for the ``with`` block of
+:func:`serving`.
 """
 
 from __future__ import annotations
@@ -26,6 +27,8 @@ from chia.llm.script import Script, ScriptPlayer, ScriptStep
 __all__ = ["FakeModelServer", "RecordedRequest", "as_script", "serving"]
 
 RecordedRequest = dict[str, Any]
+#: Headers that carry credentials: kept in memory for tests, masked in a record file.
+_SECRET_HEADERS = frozenset({"authorization", "x-api-key", "x-amz-security-token"})
 S = TypeVar("S", bound="FakeModelServer")
 
 
@@ -72,9 +75,12 @@ class FakeModelServer:
         with self._lock:
             self.requests.append(entry)
             number = len(self.requests)
-            if self.record_path is not None:
+            if self.record_path is not None:  # on disk, credentials are masked
+                headers = {
+                    k: "***" if k in _SECRET_HEADERS else v for k, v in entry["headers"].items()
+                }
                 with self.record_path.open("a") as out:
-                    out.write(json.dumps(entry) + "\n")
+                    out.write(json.dumps({**entry, "headers": headers}) + "\n")
         return number
 
     async def next_step(self) -> ScriptStep | web.Response:

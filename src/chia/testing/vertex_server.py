@@ -89,6 +89,8 @@ class VertexServer(FakeModelServer):
         self.client_email = client_email
         self.public_key_pem = public_key_pem
         self.access_tokens: list[str] = []
+        #: The service account whose grants are accepted, when this server made it.
+        self.account: ServiceAccount | None = None
         self.token_requests = 0
 
     def add_routes(self, app: web.Application) -> None:
