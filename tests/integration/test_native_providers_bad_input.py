@@ -46,6 +46,8 @@ def _campaign(tmp_path: Path, lm: dict) -> Path:
          "lm.region applies to lm.provider bedrock, not 'vertex'"),
         ({"provider": "anthropic", "model": "claude-sonnet-4-5", "project": "p"},
          "lm.project applies to lm.provider vertex, not 'anthropic'"),
+        ({"provider": "vertex", "model": "gpt-5-mini"},
+         "lm.model 'gpt-5-mini' is not a model lm provider 'vertex' serves (e.g. gemini-2.5-pro)"),
     ],
 )  # fmt: skip
 def test_campaign_validate_names_the_lm_field(chia, tmp_path, lm, expected):

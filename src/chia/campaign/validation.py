@@ -60,17 +60,18 @@ _PROVIDER_ONLY = {
 def lm_problems(lm: LMSettings) -> list[str]:
     """Problems of the ``lm`` section that need no key or network.
 
-    An unknown provider (the known ones listed) and fields set for a provider that does
-    not read them (``region`` on ``vertex``...).
+    An unknown provider (the known ones listed), a model name the provider does not serve,
+    and fields set for a provider that does not read them (``region`` on ``vertex``...).
     """
-    from chia.llm.settings import known_providers
+    from chia.llm.settings import known_providers, model_problem
 
     known = known_providers()
     if lm.provider not in known:
         return [f"lm.provider {lm.provider!r} is unknown; known: {', '.join(known)}"]
     if lm.provider == "scripted":
         return []
-    return [
+    problem = model_problem(lm.provider, lm.model)
+    return ([problem] if problem else []) + [
         f"lm.{name} applies to lm.provider {' or '.join(providers)}, not {lm.provider!r}"
         for name, providers in _PROVIDER_ONLY.items()
         if getattr(lm, name) is not None and lm.provider not in providers

@@ -23,6 +23,7 @@ __all__ = [
     "ProviderPreset",
     "find_placeholder",
     "known_providers",
+    "model_problem",
     "read_api_key",
     "redact",
 ]
@@ -64,6 +65,31 @@ NATIVE_PROVIDERS: dict[str, str] = {
     "bedrock": "langchain-aws",
     "vertex": "langchain-google-genai",
 }
+
+#: What each native provider's model names look like, and an example of one.
+_NATIVE_MODELS: dict[str, tuple[re.Pattern[str], str]] = {
+    "anthropic": (re.compile(r"^claude-", re.IGNORECASE), "claude-sonnet-4-5"),
+    "bedrock": (
+        re.compile(r"^(?:arn:aws[\w-]*:bedrock:|(?:[a-z-]+\.)?[a-z0-9-]+\.[\w.:-]+$)"),
+        "us.anthropic.claude-sonnet-4-5-20250929-v1:0",
+    ),
+    "vertex": (
+        re.compile(r"^(?:publishers/google/models/)?gemini-", re.IGNORECASE),
+        "gemini-2.5-pro",
+    ),
+}
+
+
+def model_problem(provider: str, model: str) -> str | None:
+    """Why ``provider`` cannot serve ``model`` (by its name), or None.
+
+    Only the native providers are checked: an OpenAI-compatible endpoint may serve any name.
+    """
+    rule = _NATIVE_MODELS.get(provider)
+    if rule is None or find_placeholder(model) is not None or rule[0].match(model.strip()):
+        return None
+    return f"lm.model {model!r} is not a model lm provider {provider!r} serves (e.g. {rule[1]})"
+
 
 _PLACEHOLDER = re.compile(r"<[^<>\s]+>|\$\{[^}]*\}|\{\{[^}]*\}\}")
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")

@@ -122,14 +122,24 @@ def test_anthropic_bad_input_is_exit_2(anthropic_key, monkeypatch):
     with pytest.raises(MissingAPIKeyError, match="ANTHROPIC_API_KEY"):
         make_llm("anthropic", "claude-sonnet-4-5")
     with pytest.raises(LLMConfigError, match=r"max_tokens \(2000\) must be greater"):
-        make_llm("anthropic", "c", api_key_env=anthropic_key, thinking_budget=2048,
+        make_llm("anthropic", "claude-x", api_key_env=anthropic_key, thinking_budget=2048,
                  max_tokens=2000)  # fmt: skip
     with pytest.raises(LLMConfigError, match="at least 1024"):
-        make_llm("anthropic", "c", api_key_env=anthropic_key, thinking_budget=100)
+        make_llm("anthropic", "claude-x", api_key_env=anthropic_key, thinking_budget=100)
     with pytest.raises(LLMConfigError, match=r"unknown setting.*region"):
-        make_llm("anthropic", "c", api_key_env=anthropic_key, region="us-east-1")
+        make_llm("anthropic", "claude-x", api_key_env=anthropic_key, region="us-east-1")
     with pytest.raises(LLMConfigError, match="placeholder '<model>'"):
         make_llm("anthropic", "<model>", api_key_env=anthropic_key)
+
+
+@pytest.mark.parametrize(
+    ("provider", "model"),
+    [("anthropic", "gpt-4o"), ("bedrock", "claude-sonnet-4-5"), ("vertex", "claude-opus-4-1")],
+)
+def test_a_model_the_provider_does_not_serve_is_exit_2(provider, model, anthropic_key, aws):
+    with pytest.raises(LLMConfigError, match=f"lm.model {model!r} is not a model") as info:
+        make_llm(provider, model, api_key_env=anthropic_key if provider == "anthropic" else None)
+    assert info.value.exit_code == 2
 
 
 def test_a_missing_integration_names_the_extra(anthropic_key, monkeypatch):

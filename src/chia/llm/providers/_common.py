@@ -7,7 +7,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from chia.llm.errors import LLMConfigError
-from chia.llm.settings import find_placeholder
+from chia.llm.settings import find_placeholder, model_problem
 
 __all__ = [
     "COMMON",
@@ -48,6 +48,9 @@ def check_placeholders(provider: str, model: str, values: Mapping[str, Any]) -> 
     """
     if not model.strip():
         raise LLMConfigError(f"lm provider {provider!r} needs a model name")
+    problem = model_problem(provider, model)
+    if problem is not None:
+        raise LLMConfigError(problem)
     for key, value in {"model": model, **values}.items():
         if isinstance(value, str):
             placeholder = find_placeholder(value)
