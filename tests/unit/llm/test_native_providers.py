@@ -87,7 +87,8 @@ def google(monkeypatch, tmp_path):
 async def test_anthropic_messages_api_headers_tools_and_usage(anthropic_key):
     with anthropic_server(SCRIPT, api_key=KEY) as server:
         llm = make_llm("anthropic", "claude-sonnet-4-5", base_url=server.url,
-                       api_key_env=anthropic_key, temperature=0.3, max_tokens=512)  # fmt: skip
+                       api_key_env=anthropic_key, temperature=0.3, top_p=0.9,
+                       max_tokens=512)  # fmt: skip
         await _two_turns(llm)
     first = server.requests[0]
     assert first["path"] == "/v1/messages" and first["headers"]["anthropic-version"]
@@ -97,6 +98,7 @@ async def test_anthropic_messages_api_headers_tools_and_usage(anthropic_key):
     assert body["tools"] == [{"name": "add", "description": "Add one.",
                               "input_schema": ADD.parameters}]  # fmt: skip
     assert body["system"] == "SYS" and body["temperature"] == 0.3 and body["max_tokens"] == 512
+    assert "top_p" not in body  # refused together with temperature by recent Claude models
     results = server.requests[1]["body"]["messages"][-1]["content"]
     assert results[0]["type"] == "tool_result" and results[0]["content"] == "2"
 

@@ -3,7 +3,8 @@
 The key is read from ``lm.api_key_env`` (default ``ANTHROPIC_API_KEY``) and sent as
 ``x-api-key``. ``thinking_budget`` turns on extended thinking; Anthropic then refuses
 ``temperature``, ``top_k`` and ``top_p``, so they are dropped, and ``max_tokens`` must
-exceed the budget. Thinking blocks are sent back within a tool loop (see
+exceed the budget. Recent Claude models refuse ``temperature`` with ``top_p``: when both
+are set, ``top_p`` is dropped. Thinking blocks are sent back within a tool loop (see
 :mod:`chia.llm.langchain_chat`).
 """
 
@@ -83,6 +84,8 @@ class AnthropicLLM(LangChainChatLLM):
             )
             kwargs["thinking"] = {"type": "enabled", "budget_tokens": budget}
             settings = {k: v for k, v in settings.items() if k not in THINKING_REFUSES}
+        if "temperature" in settings:  # recent Claude models refuse both together
+            settings.pop("top_p", None)
         kwargs["max_tokens"] = kwargs["max_tokens"] or DEFAULT_MAX_TOKENS
         self.thinking = budget is not None
         try:

@@ -140,6 +140,8 @@ class BedrockLLM(LangChainChatLLM):
                 "thinking": {"type": "enabled", "budget_tokens": budget}
             }
             settings = {k: v for k, v in settings.items() if k not in THINKING_REFUSES}
+        if is_anthropic(self.model, base_model) and "temperature" in settings:
+            settings.pop("top_p", None)  # recent Claude models refuse both together
         self.thinking = budget is not None
         try:
             self.chat_model = ChatBedrockConverse(**kwargs, **settings)
