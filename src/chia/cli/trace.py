@@ -1,8 +1,9 @@
-"""``chia viz-profile`` and ``chia viz``: draw what a flow did, or what it would do."""
+"""``chia viz-profile``, ``chia viz`` and ``chia trace export``: draw what ran, or would run."""
 
 from __future__ import annotations
 
 import json
+import sys
 from enum import Enum
 from pathlib import Path
 
@@ -10,7 +11,7 @@ import typer
 
 from chia.errors import ChiaUsageError
 
-__all__ = ["register", "viz", "viz_profile"]
+__all__ = ["export", "register", "trace_app", "viz", "viz_profile"]
 
 
 class ProfileFormat(str, Enum):
@@ -27,6 +28,12 @@ class GraphFormat(str, Enum):
 
     svg = "svg"
     dot = "dot"
+
+
+class TraceFormat(str, Enum):
+    """Output of ``chia trace export``."""
+
+    perfetto = "perfetto"
 
 
 def _emit(text: str, out: Path | None) -> None:
@@ -87,7 +94,66 @@ def viz(
     _emit(render_svg(dot) if fmt is GraphFormat.svg else dot, out)
 
 
+trace_app = typer.Typer(
+    help="Export a run's merged timeline for trace viewers.", no_args_is_help=True
+)
+
+
+def _say_progress(phase: str, done: int, total: int) -> None:
+    if phase == "scan":
+        what = f"{done:,} events, sorted" if total else f"{done:,} events"
+        typer.echo(f"scanned {what}", err=True)
+    else:
+        typer.echo(f"wrote {done:,} / {total:,} events ({100 * done // max(total, 1)}%)", err=True)
+
+
+@trace_app.command("export")
+def export(
+    run: str = typer.Argument(..., help="A run directory, or a run id under --runs-dir."),
+    fmt: TraceFormat = typer.Option(TraceFormat.perfetto, "--format", "-f", help="Output."),
+    out: Path | None = typer.Option(
+        None, "--out", "-o", help="Write here; '-' for stdout (default: <run>.perfetto.json)."
+    ),
+    runs_dir: Path = typer.Option(Path("runs"), "--runs-dir", help="Where run ids are found."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress on stderr."),
+) -> None:
+    """Write a run as a Chrome/Perfetto trace: a track per site and agent, messages as arrows."""
+    from chia.trace.perfetto import write_perfetto
+    from chia.trace.timeline import find_run_dir, scan_run
+
+    assert fmt is TraceFormat.perfetto  # typer refuses any other value (exit 2)
+    run_dir = find_run_dir(run, runs_dir)
+    progress = None if quiet else _say_progress
+    timeline = scan_run(run_dir, progress)
+    torn = [str(s.path) for s in timeline.sources if s.torn_tail]
+    if torn and not quiet:
+        typer.echo(f"left out an incomplete last line (still being written?): {torn}", err=True)
+    if out == Path("-"):
+        stats = write_perfetto(timeline, sys.stdout.buffer.write, progress)
+        sys.stdout.buffer.flush()
+        target = "stdout"
+    else:
+        path = out or Path(f"{run_dir.resolve().name}.perfetto.json")
+        part = path.with_name(path.name + ".part")
+        try:
+            with part.open("wb") as handle:
+                stats = write_perfetto(timeline, handle.write, progress)
+            part.replace(path)
+        finally:
+            part.unlink(missing_ok=True)
+        target = f"{path} ({path.stat().st_size / 1e6:,.1f} MB)"
+    if not quiet:
+        typer.echo(
+            f"wrote {target}: {stats.events:,} events on {sum(map(len, stats.tracks.values()))} "
+            f"tracks in {len(stats.tracks)} sites, {stats.slices:,} slices, {stats.flows:,} "
+            f"message arrows, {stats.skew_adjusted:,} receipts moved after their send "
+            "(clock skew); open it in ui.perfetto.dev",
+            err=True,
+        )
+
+
 def register(app: typer.Typer) -> None:
-    """Attach ``viz-profile`` and ``viz`` to the root app."""
+    """Attach ``viz-profile``, ``viz`` and the ``trace`` group to the root app."""
     app.command("viz-profile")(viz_profile)
     app.command("viz")(viz)
+    app.add_typer(trace_app, name="trace")

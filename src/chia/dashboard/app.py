@@ -8,6 +8,10 @@ Routes (all ``GET``; nothing here writes):
 * ``/api/events?after=N``: the merged timeline, or only what arrived after cursor ``N``.
 * ``/api/stream?after=N``: Server-Sent Events; ``events`` and ``status`` messages as the
   files change.
+* ``/api/export/perfetto``: the run as a Chrome/Perfetto trace (``chia trace export``),
+  streamed as an attachment while it is written.
+
+Every ``/api/`` route is behind the token when the dashboard has one (``access``).
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import re
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +28,7 @@ from aiohttp import web
 
 from chia.dashboard.access import access_middleware
 from chia.dashboard.store import RunStore
+from chia.errors import ChiaUsageError
 
 __all__ = ["DashboardState", "create_app"]
 
@@ -168,6 +174,38 @@ async def _stream(request: web.Request) -> web.StreamResponse:
     return response
 
 
+async def _export_perfetto(request: web.Request) -> web.StreamResponse:
+    from chia.trace.perfetto import write_perfetto
+    from chia.trace.timeline import scan_run
+
+    store = request.app[STATE_KEY].store
+    loop = asyncio.get_running_loop()
+    try:  # every line is read and checked before the first byte goes out
+        timeline = await loop.run_in_executor(None, scan_run, store.run_dir)
+    except ChiaUsageError as exc:
+        raise web.HTTPBadRequest(text=f"cannot export this run: {exc}\n") from None
+    name = re.sub(r"[^A-Za-z0-9_.-]", "_", store.run_id) or "run"
+    response = web.StreamResponse(
+        headers={
+            "Content-Type": "application/json",
+            "Content-Disposition": f'attachment; filename="{name}.perfetto.json"',
+            "Cache-Control": "no-store",
+        }
+    )
+    await response.prepare(request)
+
+    def write(chunk: bytes) -> None:  # in the worker thread: waits for the socket
+        asyncio.run_coroutine_threadsafe(response.write(chunk), loop).result()
+
+    try:
+        await loop.run_in_executor(None, write_perfetto, timeline, write)
+    except (ConnectionResetError, ChiaUsageError):  # gone, or a file changed under us
+        log.warning("perfetto export of %s ended early", store.run_dir, exc_info=True)
+        return response
+    await response.write_eof()
+    return response
+
+
 async def _index(request: web.Request) -> web.FileResponse:
     return web.FileResponse(request.app[UI_DIR_KEY] / "index.html")
 
@@ -195,5 +233,6 @@ def create_app(
     app.router.add_get("/api/status", _status)
     app.router.add_get("/api/events", _events)
     app.router.add_get("/api/stream", _stream)
+    app.router.add_get("/api/export/perfetto", _export_perfetto)
     app.router.add_static("/ui/", ui_dir, follow_symlinks=False)
     return app

@@ -3,6 +3,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -93,3 +94,46 @@ def test_viz_static_flow(tmp_path: Path) -> None:
         [CHIA, "viz", str(flow), "--function", "zzz", "-f", "dot"], capture_output=True, text=True
     )
     assert bad.returncode == 2 and "no function 'zzz'" in bad.stderr
+
+
+def test_trace_export_writes_a_perfetto_file_of_a_run(tmp_path: Path) -> None:
+    from chia.testing.sample_run import write_generated_run
+    from chia.testing.trace_format import check_trace
+
+    run = write_generated_run(tmp_path / "runs", "gen-7", events=400, sites=2, agents=2)
+    out = tmp_path / "out.json"
+    done = runner.invoke(app, ["trace", "export", str(run), "--format", "perfetto", "-o", str(out)])
+    assert done.exit_code == 0, done.output
+    assert f"wrote {out} (" in done.stderr and "4 tracks in 2 sites" in done.stderr
+    assert re.search(r"scanned ([\d,]+) events, sorted\nwrote \1 / \1 events \(100%\)", done.stderr)
+    summary = check_trace(json.loads(out.read_text()))
+    assert summary.problems == [] and summary.flows
+    assert not list(tmp_path.glob("*.part"))
+
+    by_id = runner.invoke(
+        app, ["trace", "export", "gen-7", "--runs-dir", str(tmp_path / "runs"), "-o", "-", "-q"]
+    )
+    assert by_id.exit_code == 0 and by_id.stderr == ""
+    assert json.loads(by_id.stdout)["traceEvents"] == json.loads(out.read_text())["traceEvents"]
+
+
+def test_trace_export_bad_input_is_one_line_and_exit_2(tmp_path: Path) -> None:
+    def export(*args: str) -> subprocess.CompletedProcess[str]:
+        argv = [CHIA, "trace", "export", *args]
+        return subprocess.run(argv, capture_output=True, text=True, cwd=tmp_path)
+
+    missing = export(str(tmp_path / "nope"))
+    assert missing.returncode == 2 and "no run directory" in missing.stderr
+    events = tmp_path / "run" / "aurora" / "events"
+    events.mkdir(parents=True)
+    (events / "a.jsonl").write_text('{"schema_version": 1, "kind": "note"\n')
+    malformed = export(str(tmp_path / "run"))
+    assert (
+        malformed.returncode == 2
+        and f"{events / 'a.jsonl'}:1: not a valid event" in malformed.stderr
+    )
+    assert not list(tmp_path.glob("*.json*"))  # nothing half-written
+    unknown = export(str(tmp_path / "run"), "--format", "svg")
+    assert unknown.returncode == 2 and "'svg' is not one of" in unknown.stderr
+    for done in (missing, malformed, unknown):
+        assert "Traceback" not in done.stderr

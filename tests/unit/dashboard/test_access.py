@@ -23,7 +23,7 @@ async def client(two_site_run):
 
 @ASYNC
 async def test_api_without_the_token_is_refused_and_says_how(client):
-    for path in ("/api/run", "/api/status", "/api/events", "/api/stream"):
+    for path in ("/api/run", "/api/status", "/api/events", "/api/stream", "/api/export/perfetto"):
         response = await client.get(path)
         assert response.status == 401, path
         assert "#token=" in await response.text()
@@ -39,6 +39,8 @@ async def test_the_page_is_served_and_the_token_opens_the_api(client):
     assert by_header.status == 200 and (await by_header.json())["run_id"] == "run-1"
     by_cookie = await client.get("/api/events", cookies={COOKIE: TOKEN})
     assert by_cookie.status == 200
+    export = await client.get("/api/export/perfetto", cookies={COOKIE: TOKEN})
+    assert export.status == 200 and "traceEvents" in await export.text()
 
 
 def test_loopback_needs_no_token_and_elsewhere_one_is_made(monkeypatch):

@@ -11,6 +11,7 @@ from chia.dashboard.app import create_app
 from chia.dashboard.store import RunStore
 from chia.events import EventWriter, Note, events_path
 from chia.testing.files import tree_digest
+from chia.testing.trace_format import check_trace
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 
@@ -101,6 +102,30 @@ async def test_stream_pushes_status_then_new_events(client, two_site_run):
     response.close()
 
 
+async def test_export_perfetto_streams_the_run_as_an_attachment(client):
+    response = await client.get("/api/export/perfetto")
+    assert response.status == 200, await response.text()
+    assert response.headers["Content-Type"].startswith("application/json")
+    disposition = response.headers["Content-Disposition"]
+    assert disposition == 'attachment; filename="run-1.perfetto.json"'
+    summary = check_trace(json.loads(await response.read()))
+    assert summary.problems == []
+    assert set(summary.processes.values()) == {"site aurora", "site crux"}
+    ((start, finish),) = summary.flows  # agent-a's message to agent-c
+    threads = summary.threads
+    assert threads[start["pid"], start["tid"]] == "agent-a"
+    assert threads[finish["pid"], finish["tid"]] == "agent-c"
+
+
+async def test_export_perfetto_of_a_malformed_run_is_a_400_naming_the_line(client, two_site_run):
+    bad = two_site_run / "crux" / "events" / "agent-c.jsonl"
+    with bad.open("a") as handle:
+        handle.write('{"kind": "note"}\n')
+    response = await client.get("/api/export/perfetto")
+    assert response.status == 400
+    assert f"{bad}:3: not a valid event" in await response.text()  # after 2 good lines
+
+
 async def test_ui_is_served(client):
     index = await client.get("/")
     assert index.status == 200 and "/ui/js/main.js" in await index.text()
@@ -121,6 +146,7 @@ async def test_no_endpoint_writes_to_the_run_directory(client, two_site_run):
         "/api/status",
         "/api/events",
         "/api/events?after=3",
+        "/api/export/perfetto",
         "/api/nope",
     ]:
         await client.get(path)
