@@ -60,10 +60,11 @@ def main() -> None:
         wall = time.perf_counter() - started
         if done.returncode != 0:
             sys.exit(f"export failed ({done.returncode}): {done.stderr}")
-        peak_kb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+        usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+        peak_kb, cpu = usage.ru_maxrss, usage.ru_utime + usage.ru_stime
         print(done.stderr.strip().splitlines()[-1])
         print(
-            f"export: {wall:.1f} s wall, peak RSS {peak_kb / 1024:,.0f} MB, "
+            f"export: {wall:.1f} s wall, {cpu:.1f} s CPU, peak RSS {peak_kb / 1024:,.0f} MB, "
             f"trace {out.stat().st_size / 1e6:,.0f} MB"
         )
         print(f"load average: {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")

@@ -1,7 +1,8 @@
-"""An operator opens `chia dashboard RUN --local DIR` in a browser and watches it live."""
+"""An operator opens `chia dashboard RUN --local DIR` in a browser, watches it live, exports it."""
 
 from __future__ import annotations
 
+import json
 import shutil
 import sys
 from pathlib import Path
@@ -13,6 +14,7 @@ from chia.events import EventWriter, Note, events_path
 from chia.testing.browser import chromium
 from chia.testing.processes import background_command
 from chia.testing.sample_run import write_two_site_run
+from chia.testing.trace_format import check_trace
 
 CHIA = str(Path(sys.executable).parent / "chia")
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
@@ -64,6 +66,14 @@ def test_two_site_run_in_chromium_updates_live(browser, tmp_path):
         expect(page.locator("#replay-position")).to_have_text("2 / 7")
         assert not page.is_checked("#replay-follow")
         expect(page.locator("#timeline li")).to_have_count(2)
+
+        with page.expect_download() as download_info:
+            page.click("#export-perfetto")
+        download = download_info.value
+        assert download.suggested_filename == "live-1.perfetto.json"
+        summary = check_trace(json.loads(Path(download.path()).read_text()))
+        assert summary.problems == [] and len(summary.flows) == 1
+        assert "appended while watching" in Path(download.path()).read_text()
 
         ARTIFACTS.mkdir(exist_ok=True)
         page.check("#replay-follow")

@@ -39,6 +39,9 @@ def test_the_printed_url_carries_the_token_into_a_cookie(tmp_path, monkeypatch):
         cookies = {c["name"]: c for c in page.context.cookies()}
         assert cookies["chia_dashboard_token"]["value"] == TOKEN
         assert cookies["chia_dashboard_token"]["sameSite"] == "Strict"
+        with page.expect_download() as download:  # the export button sends the cookie too
+            page.click("#export-perfetto")
+        assert '"traceEvents"' in Path(download.value.path()).read_text()
         assert errors == []
 
         stranger = browser.new_page()  # a new context: no cookie
