@@ -93,17 +93,24 @@ class _Sink:
 
 
 def _clip(value: Any) -> Any:
-    if isinstance(value, str) and len(value) > _MAX_ARG:
-        return value[:_MAX_ARG] + "…"
-    if isinstance(value, list):
+    kind = type(value)
+    if kind is str:
+        return value if len(value) <= _MAX_ARG else value[:_MAX_ARG] + "…"
+    if kind is list:
         return [_clip(item) for item in value[:20]]
     return value
 
 
+_SKIP = _COMMON | _BULKY
+
+
 def _args(event: Event) -> dict[str, Any]:
     """The event's own fields, minus the header and bulky text, strings shortened."""
-    fields = event.model_dump(mode="json", exclude=_COMMON | _BULKY, exclude_defaults=True)
-    return {"clock": event.clock, **{key: _clip(value) for key, value in fields.items()}}
+    fields = event.model_dump(mode="json", exclude=_SKIP, exclude_defaults=True)
+    args: dict[str, Any] = {"clock": event.clock}
+    for key, value in fields.items():
+        args[key] = _clip(value) if type(value) in (str, list) else value
+    return args
 
 
 class _Exporter:
