@@ -172,7 +172,7 @@ class LangChainChatLLM(LLMCallBase):
         if not isinstance(reply, AIMessage):
             raise LLMCallError(f"{self.provider}: unexpected reply {type(reply).__name__}")
         completion = from_langchain(reply, self.model, time.monotonic() - started)
-        if isinstance(reply.content, list) and completion.tool_calls:
+        if completion.tool_calls:  # content blocks or signatures the API wants back
             self._replies[completion.tool_calls[0].id] = reply
             while len(self._replies) > _KEPT_REPLIES:
                 self._replies.popitem(last=False)

@@ -4,17 +4,19 @@ Tests write an application-default credentials file (a ``service_account`` JSON 
 fresh RSA key; :func:`write_adc_file`) whose ``token_uri`` is this server's ``/token``:
 google-auth signs a JWT grant with that key and exchanges it for an access token there,
 as it would at Google's (the server verifies the JWT's signature, issuer and audience),
-and every ``generateContent`` request must
-carry that token as ``Authorization: Bearer`` (else HTTP 401 ``UNAUTHENTICATED``). The path
-must name the configured project and location
-(``/{version}/projects/{p}/locations/{l}/publishers/google/models/{model}:generateContent``;
-else 403 ``PERMISSION_DENIED``). Replies are ``candidates`` with text and
-``functionCall`` parts and ``usageMetadata``; scripted errors use Google's
+and every ``generateContent`` request must carry that token as ``Authorization: Bearer``
+(else HTTP 401 ``UNAUTHENTICATED``). The path must name the configured project and
+location (``/{version}/projects/{p}/locations/{l}/publishers/google/models/{model}:
+generateContent``; else 403 ``PERMISSION_DENIED``), and for Gemini 3 models every model
+turn sent back must keep its first function call's ``thoughtSignature`` (else 400, as the
+real API does). Replies are ``candidates`` with text and ``functionCall`` parts (the first
+signed) and ``usageMetadata``; scripted errors use Google's
 ``{"error": {"code", "message", "status"}}`` form and may carry ``Retry-After``.
 """
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import json
 import secrets
@@ -59,6 +61,15 @@ def _error(
     return web.json_response(body, status=status, headers=headers)
 
 
+def _unsigned_call(contents: list[Any]) -> bool:
+    """True when a model turn's first function call comes back without its signature."""
+    for content in contents:
+        calls = [p for p in content.get("parts", []) if "functionCall" in p]
+        if content.get("role") == "model" and calls and not calls[0].get("thoughtSignature"):
+            return True
+    return False
+
+
 class VertexServer(FakeModelServer):
     """The fake Vertex AI endpoint and token endpoint.
 
@@ -89,6 +100,7 @@ class VertexServer(FakeModelServer):
         self.client_email = client_email
         self.public_key_pem = public_key_pem
         self.access_tokens: list[str] = []
+        self.signatures: list[str] = []  # the thought signatures it issued
         #: The service account whose grants are accepted, when this server made it.
         self.account: ServiceAccount | None = None
         self.token_requests = 0
@@ -144,6 +156,10 @@ class VertexServer(FakeModelServer):
             return _error(403, f"Permission denied on projects/{where[0]}/locations/{where[1]}")
         if not isinstance(body, dict) or not isinstance(body.get("contents"), list):
             return _error(400, "contents: required")
+        if model.startswith("gemini-3") and _unsigned_call(body["contents"]):
+            return _error(
+                400, "Function call is missing a thought_signature in functionCall parts."
+            )
         step = await self.next_step()
         if isinstance(step, web.Response):
             return step
@@ -153,9 +169,14 @@ class VertexServer(FakeModelServer):
         parts: list[dict[str, Any]] = []
         if step.content:
             parts.append({"text": step.content})
-        for call in step.tool_calls:
+        for i, call in enumerate(step.tool_calls):
             arguments = call.request(call.id or "").arguments
-            parts.append({"functionCall": {"name": call.name, "args": arguments}})
+            part: dict[str, Any] = {"functionCall": {"name": call.name, "args": arguments}}
+            if i == 0:  # Gemini signs the first function call of a turn
+                signature = base64.b64encode(secrets.token_bytes(12)).decode()
+                part["thoughtSignature"] = signature
+                self.signatures.append(signature)
+            parts.append(part)
         tokens_in, tokens_out = step.usage.prompt_tokens, step.usage.completion_tokens
         return {
             "candidates": [

@@ -253,6 +253,19 @@ async def test_vertex_generate_content_with_a_bearer_token_from_adc(google):
     assert answer["name"] == "add"
 
 
+async def test_vertex_gemini_3_gets_its_thought_signatures_back(google):
+    context, server = google(SCRIPT)
+    try:
+        llm = make_llm("vertex", "gemini-3-pro-preview", base_url=server.url, location=LOCATION)
+        await _two_turns(llm)  # the server refuses a model turn without its signature
+    finally:
+        context.__exit__(None, None, None)
+    model_turn = server.requests[1]["body"]["contents"][1]
+    assert model_turn["role"] == "model"
+    # the signature the server issued, not the integration's "skip" placeholder
+    assert model_turn["parts"][0]["thoughtSignature"] == server.signatures[0]
+
+
 def test_vertex_bad_input_is_exit_2(google, monkeypatch, tmp_path):
     context, _ = google(SCRIPT)
     try:
