@@ -123,7 +123,8 @@ class _Exporter:
         self.flow_ids = 0
         sites: dict[str, set[str]] = {}
         for source in timeline.sources:
-            sites.setdefault(source.site, set()).add(source.writer)
+            if source.site:  # "" for a file without a complete line yet
+                sites.setdefault(source.site, set()).add(source.writer)
         self.pids: dict[str, int] = {}
         for site, writers in sorted(sites.items()):
             for writer in sorted(writers, key=lambda w: (w != SITE_WRITER, w)):

@@ -74,6 +74,7 @@ def test_a_process_per_site_and_a_thread_per_writer_in_order(tmp_path: Path) -> 
         _recv("aurora", "amy", 3, 2, "m1", "zed"),
         _send("crux", "bob", 1, 0, "m2", "amy"),
     )
+    (tmp_path / "crux" / "events" / "new.jsonl").write_text("")  # an agent yet to write
     doc, stats = _export(tmp_path)
     summary = check_trace(doc)
     assert summary.processes == {1: "site aurora", 2: "site crux"}
