@@ -59,6 +59,7 @@ COMMANDS: dict[str, str] = {
     "kv": "kv",
     "viz-profile": "trace",
     "viz": "trace",
+    "trace": "trace",
 }
 
 _attached: set[str] = set()
