@@ -2,11 +2,13 @@
 
 :func:`check_trace` returns every problem it finds (empty for a good trace): the document
 is an object with ``traceEvents`` and ``displayTimeUnit``; each event has ``ph``, a
-numeric ``ts``, integer ``pid`` and ``tid``; complete events (``X``) have ``dur >= 0``
-and nest on their thread (a slice ends inside its parent); metadata events (``M``) name
-a process or thread or give a sort index; each flow start (``s``) has exactly one finish
-(``f``) with its id, category and name, no earlier than the start, and both lie inside
-a slice of their own thread (what "bind to the enclosing slice" binds to).
+numeric ``ts``, integer ``pid`` and ``tid``, and no array outside its ``args`` (Perfetto's
+JSON tokenizer refuses a top-level array in an event); complete events (``X``) have
+``dur >= 0`` and nest on their thread (a slice ends inside its parent); metadata events
+(``M``) name a process or thread or give a sort index; each flow start (``s``) has
+exactly one finish (``f``) with its id, category and name, no earlier than the start,
+and both lie inside a slice of their own thread (what "bind to the enclosing slice"
+binds to).
 """
 
 from __future__ import annotations
@@ -57,6 +59,8 @@ def _check_event(n: int, event: Any, summary: TraceSummary) -> bool:
     if not _is_int(event.get("tid")):
         bad(f"event {n}: tid {event.get('tid')!r} is not an integer")
         return False
+    if any(isinstance(value, list) for value in event.values()):  # its tokenizer refuses them
+        bad(f"event {n}: an array at the top level of an event")
     if ph != "M" and not isinstance(event.get("name"), str):
         bad(f"event {n}: no name")
     if ph == "X" and not (_is_num(event.get("dur")) and event["dur"] >= 0):

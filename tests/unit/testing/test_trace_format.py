@@ -41,6 +41,7 @@ def test_a_good_trace_has_no_problems() -> None:
     ("events", "problem"),
     [
         ([_x(0, -1)], "X with dur -1"),
+        ([{**_x(0, 1), "stack": [1]}], "an array at the top level"),
         ([{**_x(0, 1), "ts": "0"}], "of the wrong type"),
         ([{**_x(0, 1), "tid": None}], "tid None"),
         ([_x(0, 10), _x(5, 10)], "overlaps its parent"),
