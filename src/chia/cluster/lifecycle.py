@@ -180,7 +180,7 @@ def cluster_up(
     for name in [n.name for n in launches]:
         state.nodes.pop(name, None)
     try:
-        result.started = start_nodes(config, plan, launches, state, say, timeout_s)
+        result.started = start_nodes(config, launches, state, say, timeout_s)
     except BaseException:
         if not state.nodes and state.cloud:  # nothing runs: give the machines back
             say(f"terminating {len(state.cloud)} cloud machine(s) after the failure")

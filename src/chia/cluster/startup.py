@@ -11,7 +11,6 @@ from concurrent.futures import ThreadPoolExecutor
 from chia.cluster.config import ClusterConfig, Machine
 from chia.cluster.executor import executor_for
 from chia.cluster.nodes import NodeLaunch, ready_script, stop_script
-from chia.cluster.plan import ClusterPlan
 from chia.cluster.raytoken import client_env, install_script, local_token, token_path
 from chia.cluster.state import ClusterState, NodeRecord, clusters_dir
 from chia.errors import ChiaError
@@ -175,7 +174,6 @@ def _through_tunnels(
 
 def start_nodes(
     config: ClusterConfig,
-    plan: ClusterPlan,
     launches: list[NodeLaunch],
     state: ClusterState,
     say: Say,
@@ -184,7 +182,7 @@ def start_nodes(
     """Start the head (if planned) then every worker; record each in ``state``.
 
     Returns:
-        The names of the nodes started.
+        The names of the nodes started, each once (however many attempts it took).
 
     Raises:
         ChiaError: If a node did not start or join; nodes started here are stopped again.
@@ -222,7 +220,8 @@ def start_nodes(
         else:
             state.save()
         raise
-    return [r.name for r in started]
+    # A worker started again after Ray timed out registering it is still one node.
+    return list(dict.fromkeys(r.name for r in started))
 
 
 def _dashboard_url(node: NodeLaunch) -> str | None:

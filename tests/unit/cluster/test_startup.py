@@ -8,8 +8,8 @@ from chia.cluster.executor import executor_for
 from chia.cluster.loading import parse_cluster
 from chia.cluster.nodes import READY_MARK, NodeLaunch, stop_script
 from chia.cluster.plan import cluster_machines
-from chia.cluster.startup import JOIN_RETRIES, prepare_machines, start_worker
-from chia.cluster.state import NodeRecord
+from chia.cluster.startup import JOIN_RETRIES, prepare_machines, start_nodes, start_worker
+from chia.cluster.state import ClusterState, NodeRecord
 from chia.errors import ChiaError
 
 
@@ -100,3 +100,17 @@ def test_a_worker_that_keeps_timing_out_fails_naming_it(tmp_path):
     with pytest.raises(ChiaError, match=r"worker-1 on .* exited:\n.*timed out during startup"):
         start_worker(config, node, 20.0, print, [])
     assert (tmp_path / "worker-1" / "tries").read_text().strip() == str(JOIN_RETRIES + 1)
+
+
+def test_a_worker_started_again_is_one_node_in_what_up_reports(tmp_path, monkeypatch):
+    monkeypatch.setenv("CHIA_CLUSTERS_DIR", str(tmp_path / "clusters"))
+    config = _cluster()
+    node = _flaky_worker(config, tmp_path, failures=1)
+    state = ClusterState(cluster_name="retry", config_path="c.yaml", head_address="127.0.0.1:1")
+    names = start_nodes(config, [node], state, print, 20.0)
+    try:
+        assert (tmp_path / "worker-1" / "tries").read_text().strip() == "2"
+        assert names == ["worker-1"]  # two launches, one node
+    finally:
+        record = state.nodes["worker-1"]
+        executor_for(record.machine, config.auth).run(stop_script(record.pid, record.temp_dir, 1))
