@@ -283,3 +283,21 @@ def test_vertex_bad_input_is_exit_2(google, monkeypatch, tmp_path):
             make_llm("vertex", "gemini-2.5-pro", project="p")
     finally:
         context.__exit__(None, None, None)
+
+
+async def test_bedrock_takes_keys_and_region_from_a_named_profile(aws, monkeypatch, tmp_path):
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_REGION"):
+        monkeypatch.delenv(name)
+    (tmp_path / "credentials").write_text(
+        "[research]\naws_access_key_id = AKIAPROFILE\naws_secret_access_key = profile/secret1\n"
+    )
+    (tmp_path / "config").write_text("[profile research]\nregion = ca-central-1\n")
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "credentials"))
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "config"))
+    credentials = {"AKIAPROFILE": "profile/secret1"}
+    with bedrock_server(SCRIPT, credentials=credentials, region="ca-central-1") as server:
+        llm = make_llm("bedrock", "amazon.nova-pro-v1:0", base_url=server.url,
+                       aws_profile="research")  # fmt: skip
+        await _two_turns(llm)
+    assert server.requests[0]["sigv4"]["ok"] and server.requests[0]["sigv4"]["key"] == "AKIAPROFILE"
+    assert llm.region == "ca-central-1"
