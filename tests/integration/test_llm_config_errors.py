@@ -29,7 +29,11 @@ def _placeholder_campaign(tmp_path, federated_chat_dir):
 @pytest.mark.parametrize(
     ("extra", "env", "expected"),
     [
-        (["--model", "bogus:gpt-5-mini"], {}, "unknown lm provider 'bogus'; known: anthropic, argo, bedrock, "),
+        (
+            ["--model", "bogus:gpt-5-mini"],
+            {},
+            "unknown lm provider 'bogus'; known: anthropic, argo, bedrock, ",
+        ),
         (["--model", "openai:gpt-5-mini"], {"OPENAI_API_KEY": ""}, "names OPENAI_API_KEY"),
         (["--model", "gpt-5-mini"], {}, "expected provider:model"),
         (["--model", "vllm:qwen3"], {}, "lm provider 'vllm' needs lm.base_url"),
