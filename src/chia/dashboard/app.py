@@ -27,6 +27,7 @@ from typing import Any
 from aiohttp import web
 
 from chia.dashboard.access import access_middleware
+from chia.dashboard.query import QueryError, parse_timeline_query
 from chia.dashboard.store import RunStore
 from chia.errors import ChiaUsageError
 
@@ -206,6 +207,26 @@ async def _export_perfetto(request: web.Request) -> web.StreamResponse:
     return response
 
 
+async def _aggregates(request: web.Request) -> web.Response:
+    raw = request.query.get("top_agents", "")
+    if raw and not (raw.isdigit() and 0 < int(raw) <= 100_000):
+        raise web.HTTPBadRequest(text=f"top_agents must be 1 to 100000, got {raw[:40]!r}\n")
+    store = request.app[STATE_KEY].store
+    top = int(raw) if raw else None
+    doc = await asyncio.get_running_loop().run_in_executor(None, store.aggregates_json, top)
+    return web.json_response(doc)
+
+
+async def _timeline(request: web.Request) -> web.Response:
+    store = request.app[STATE_KEY].store
+    try:
+        query = parse_timeline_query(request.query, **store.known_values())
+    except QueryError as exc:
+        raise web.HTTPBadRequest(text=f"{exc}\n") from None
+    body = await asyncio.get_running_loop().run_in_executor(None, store.timeline_json, query)
+    return web.Response(body=body, content_type="application/json")
+
+
 async def _index(request: web.Request) -> web.FileResponse:
     return web.FileResponse(request.app[UI_DIR_KEY] / "index.html")
 
@@ -232,6 +253,8 @@ def create_app(
     app.router.add_get("/api/run", _run)
     app.router.add_get("/api/status", _status)
     app.router.add_get("/api/events", _events)
+    app.router.add_get("/api/aggregates", _aggregates)
+    app.router.add_get("/api/timeline", _timeline)
     app.router.add_get("/api/stream", _stream)
     app.router.add_get("/api/export/perfetto", _export_perfetto)
     app.router.add_static("/ui/", ui_dir, follow_symlinks=False)

@@ -71,6 +71,26 @@ async def test_bad_cursor_is_a_400(client, after):
     assert response.status == 400
 
 
+async def test_aggregates_and_a_filtered_timeline_page(client):
+    await asyncio.sleep(0.2)  # the poller's first refresh
+    totals = await _json(client, "/api/aggregates")
+    assert {s["site"]: s["events"] for s in totals["sites"]} == {"aurora": 3, "crux": 3}
+    assert totals["site_pairs"] == [{"from": "aurora", "to": "crux", "messages": 1}]
+    page = await _json(client, "/api/timeline?site=crux&limit=2")
+    assert [e["site"] for e in page["events"]] == ["crux", "crux"] and page["before"]
+    rest = await _json(client, f"/api/timeline?site=crux&before={page['before']}")
+    assert len(rest["events"]) == 1 and rest["before"] is None
+
+
+@pytest.mark.parametrize(
+    "query", ["site=nowhere", "limit=100000000", "before=%%%", "kind=x", "time_to=noon"]
+)
+async def test_bad_timeline_queries_are_a_400_with_the_reason(client, query):
+    response = await client.get(f"/api/timeline?{query}")
+    assert response.status == 400
+    assert (await response.text()).startswith(query.split("=")[0])  # names the parameter
+
+
 async def _read_sse(response, kind, timeout=3.0):
     async def read():
         block = b""
