@@ -8,6 +8,7 @@ exit 2 at build time.
 
 from __future__ import annotations
 
+import base64
 import json
 import sys
 
@@ -262,8 +263,10 @@ async def test_vertex_gemini_3_gets_its_thought_signatures_back(google):
         context.__exit__(None, None, None)
     model_turn = server.requests[1]["body"]["contents"][1]
     assert model_turn["role"] == "model"
-    # the signature the server issued, not the integration's "skip" placeholder
-    assert model_turn["parts"][0]["thoughtSignature"] == server.signatures[0]
+    # the signature the server issued, not the integration's "skip" placeholder (the
+    # integration sends the same bytes back in the URL-safe base64 alphabet)
+    sent = model_turn["parts"][0]["thoughtSignature"]
+    assert base64.urlsafe_b64decode(sent) == base64.b64decode(server.signatures[0])
 
 
 def test_vertex_bad_input_is_exit_2(google, monkeypatch, tmp_path):
