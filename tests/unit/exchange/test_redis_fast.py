@@ -108,13 +108,15 @@ async def test_a_newer_listener_takes_the_mailbox_over(redis: RedisServer) -> No
 
 async def test_keys_are_namespaced_per_run(redis: RedisServer) -> None:
     run_id = f"run-{uuid.uuid4().hex[:8]}"
-    settings = ExchangeSettings(kind="redis-fast", redis_port=redis.port, redis_db=6)
+    # A database no other test writes, emptied first: any key left is this run's.
+    client = Redis(port=redis.port, db=13)
+    await client.flushdb()
+    settings = ExchangeSettings(kind="redis-fast", redis_port=redis.port, redis_db=13)
     assert settings.for_run(run_id).namespace == run_id
     assert ExchangeSettings(kind="redis", redis_port=redis.port).for_run(run_id).namespace == "chia"
     factory = open_factory(settings.for_run(run_id))
     transport = await factory._create_transport(name="someone")
     await transport.close()
-    client = Redis(port=redis.port, db=6)
     keys = [key.decode() for key in await client.keys("*")]
     await client.aclose()
     assert keys and all(key.startswith(f"{KEY_PREFIX}:{run_id}:") for key in keys), keys
