@@ -11,6 +11,7 @@ from chia.agent.scripted import scripted_policy
 from chia.campaign.model import AgentSpec, CampaignSpec, LMSettings, PromptProfile
 from chia.errors import ChiaUsageError
 from chia.llm.errors import MissingAPIKeyError
+from chia.llm.prices import PriceMap, PriceTable
 from chia.llm.recording import (
     CallLog,
     ModelIdentity,
@@ -121,6 +122,7 @@ def make_policy(
     run_dir: Path | None = None,
     replay: Path | None = None,
     landmark: Callable[[str], None] | None = None,
+    prices: PriceMap | None = None,
 ) -> Policy:
     """Return the policy for ``campaign``'s ``lm`` settings (or ``lm``, an override).
 
@@ -144,6 +146,7 @@ def make_policy(
         replay: A recorded run (or site) directory whose model calls answer this one's;
             needs ``agent`` and ``run_dir``.
         landmark: Prints one operator line (a divergence), if given.
+        prices: The user's prices (``--prices``, ``$CHIA_PRICES``), over the campaign's.
 
     Raises:
         ChiaUsageError: If the scripted provider is chosen but the campaign has no
@@ -151,14 +154,16 @@ def make_policy(
             a record file is corrupt (file and line named).
     """
     if replay is not None:
-        return _replay_policy(campaign, prompts, agent, lm, workdir, run_dir, replay, landmark)
+        return _replay_policy(
+            campaign, prompts, agent, lm, workdir, run_dir, replay, landmark, prices
+        )
     lm = lm or campaign.lm
     if lm.provider == "scripted":
         return _scripted(campaign)
     model = make_model(lm)
     if run_dir is not None and agent is not None:
         model = RecordingModel(model, _identity(lm), _call_log(run_dir, campaign, agent))
-    return _llm_policy(campaign, prompts, agent, model, workdir, lm.timeout_s)
+    return _llm_policy(campaign, prompts, agent, model, workdir, lm.timeout_s, prices)
 
 
 def _scripted(campaign: CampaignSpec) -> Policy:
@@ -188,6 +193,7 @@ def _replay_policy(
     run_dir: Path | None,
     replay: Path,
     landmark: Callable[[str], None] | None,
+    prices: PriceMap | None = None,
 ) -> Policy:
     from chia.llm.replay import ReplayModel
 
@@ -203,7 +209,7 @@ def _replay_policy(
     recorded = read_records(source) if source is not None else []
     model = ReplayModel(agent.name, recorded, log, live=live, landmark=landmark)
     timeout_s = (live_lm or campaign.lm).timeout_s
-    return _llm_policy(campaign, prompts, agent, model, workdir, timeout_s)
+    return _llm_policy(campaign, prompts, agent, model, workdir, timeout_s, prices)
 
 
 def _llm_policy(
@@ -213,6 +219,7 @@ def _llm_policy(
     model: Any,
     workdir: Path | None,
     timeout_s: float,
+    prices: PriceMap | None = None,
 ) -> Policy:
     if prompts is None:
         raise ChiaUsageError(f"campaign {campaign.name!r}: an LLM policy needs a prompt profile")
@@ -222,4 +229,4 @@ def _llm_policy(
     toolbox = None
     if agent is not None and agent.mcp_servers:
         toolbox = McpToolbox(campaign.mcp_servers, agent, workdir=workdir, timeout_s=timeout_s)
-    return LLMPolicy(model, prompts, toolbox)
+    return LLMPolicy(model, prompts, toolbox, PriceTable.build(campaign.prices, prices))

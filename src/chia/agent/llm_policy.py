@@ -10,7 +10,8 @@ calls run at once.
 A turn ends on ``finish_turn`` or ``submit_result``, on a reply with no tool call, on a
 call identical to an earlier one in the same turn, or at the prompt profile's recursion
 limit. Every model call, tool call and tool result is an event; token counts go to the
-agent's status.
+agent's status. Each ``llm_call`` carries its cached tokens and its cost from the price
+table (:mod:`chia.llm.prices`), None with the reason when the model has no price.
 
 Model errors (see :mod:`chia.llm.model_errors`): the model layer waits out 429s and
 retries 5xx and timeouts, and each wait is a ``model_retry`` event and a landmark line.
@@ -39,6 +40,7 @@ from chia.events import LLMCall, MessageRejected, ModelError, ModelRetry, ToolCa
 from chia.llm.chat import ChatMessage, ChatModel, Completion, ToolCallRequest, ToolSpec
 from chia.llm.errors import LLMCallError
 from chia.llm.model_errors import RetryNotice
+from chia.llm.prices import PriceTable
 
 __all__ = ["TRIM_NOTE", "LLMPolicy", "ModelStoppedError", "TurnEnd"]
 
@@ -109,9 +111,14 @@ class LLMPolicy:
     """
 
     def __init__(
-        self, model: ChatModel, prompts: PromptProfile, toolbox: McpToolbox | None = None
+        self,
+        model: ChatModel,
+        prompts: PromptProfile,
+        toolbox: McpToolbox | None = None,
+        prices: PriceTable | None = None,
     ) -> None:
         self.model = model
+        self.prices = prices or PriceTable.build()
         self.prompts = prompts
         self.toolbox = toolbox
         self.last_turn = TurnEnd()
@@ -295,12 +302,24 @@ class LLMPolicy:
                 error=str(exc),
             )
             return exc
+        model = completion.model or self.model.model
+        cost = self.prices.cost(
+            self.model.provider,
+            model,
+            completion.tokens_in,
+            completion.tokens_out,
+            completion.tokens_cached,
+            asked=self.model.model,
+        )
         self._sink.emit(
             LLMCall,
             provider=self.model.provider,
-            model=completion.model or self.model.model,
+            model=model,
             tokens_in=completion.tokens_in,
             tokens_out=completion.tokens_out,
+            tokens_cached=completion.tokens_cached,
+            cost_usd=cost.usd,
+            cost_note=cost.note,
             latency_s=completion.latency_s,
             request_digest=completion.request_digest,
         )

@@ -14,6 +14,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 from chia.finish import FinalReason
+from chia.llm.prices import PriceMap
 from chia.names import NAME_PATTERN
 from chia.timeouts import DELIVERY_DEADLINE_S
 
@@ -214,6 +215,11 @@ class CampaignSpec(StrictModel):
     initial_agent: Name
     prompt_profile: Name = "default"
     lm: LMSettings = Field(default_factory=LMSettings)
+    prices: PriceMap = Field(
+        default_factory=dict,
+        description="USD per million tokens by provider, then model: {input, output, "
+        "cached_input}; over the package's table (see chia.llm.prices).",
+    )
     policy: PolicySpec | None = None
     limits: Limits = Field(default_factory=Limits)
     resources: list[ResourceSpec] = Field(default_factory=list)

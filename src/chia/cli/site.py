@@ -95,6 +95,12 @@ def spawn_site(
         help="With --replay: from the first divergence on, ask this model "
         "(provider:model; --llm-base-url/--llm-api-key-env apply to it).",
     ),
+    prices: Path | None = typer.Option(
+        None,
+        "--prices",
+        help="Model prices (JSON or YAML: {prices: {provider: {model: {input, output, "
+        "cached_input}}}}, USD per million tokens) over the campaign's and $CHIA_PRICES.",
+    ),
 ) -> None:
     """Launch one site's slice of a campaign and wait until every agent of it stops.
 
@@ -133,6 +139,7 @@ def spawn_site(
             fsync=fsync.value,
             replay=replay,
             continue_live=continue_live,
+            prices=prices,
         ),
         say=lambda text: console.print(text, markup=False),
     )

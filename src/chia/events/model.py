@@ -223,6 +223,13 @@ class LLMCall(EventBase):
     model: str
     tokens_in: int = Field(0, ge=0)
     tokens_out: int = Field(0, ge=0)
+    tokens_cached: int = Field(
+        0, ge=0, description="Prompt tokens served from the provider's cache (in tokens_in)."
+    )
+    cost_usd: float | None = Field(
+        None, ge=0, description="What the call cost (None: no price for the model)."
+    )
+    cost_note: str | None = Field(None, description="Where the price came from, or why none.")
     latency_s: float = Field(ge=0)
     success: bool = True
     error: str | None = None

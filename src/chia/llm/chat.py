@@ -87,6 +87,7 @@ class Completion(_Frozen):
         tool_calls: The tool calls the model asked for, in order.
         tokens_in: Prompt tokens, as the provider reported them (0 if it did not).
         tokens_out: Completion tokens, as the provider reported them.
+        tokens_cached: Prompt tokens served from the provider's cache (part of tokens_in).
         latency_s: Wall time of the call.
         model: The model that answered.
         request_digest: The digest of the request this answers, when the call was recorded
@@ -97,6 +98,7 @@ class Completion(_Frozen):
     tool_calls: list[ToolCallRequest] = Field(default_factory=list)
     tokens_in: int = Field(0, ge=0)
     tokens_out: int = Field(0, ge=0)
+    tokens_cached: int = Field(0, ge=0)
     latency_s: float = Field(0.0, ge=0)
     model: str = ""
     request_digest: str | None = None

@@ -97,6 +97,7 @@ def from_langchain(reply: AIMessage, model: str, latency_s: float) -> Completion
         tool_calls=calls,
         tokens_in=int(usage.get("input_tokens", 0)),
         tokens_out=int(usage.get("output_tokens", 0)),
+        tokens_cached=int((usage.get("input_token_details") or {}).get("cache_read") or 0),
         latency_s=round(latency_s, 6),
         model=str(answered or model),
     )

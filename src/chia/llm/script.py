@@ -66,6 +66,7 @@ class Usage(_Frozen):
 
     prompt_tokens: int = Field(0, ge=0)
     completion_tokens: int = Field(0, ge=0)
+    cached_tokens: int = Field(0, ge=0, description="Prompt tokens served from a cache.")
 
 
 class ScriptStep(_Frozen):

@@ -149,6 +149,7 @@ async def host_agent(
         run_dir=launch.site_dir,
         replay=launch.replay,
         landmark=say,
+        prices=launch.prices,
     )
     if isinstance(policy, ManagedPolicy):
         try:

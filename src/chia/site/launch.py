@@ -16,6 +16,7 @@ from chia.campaign.model import LMSettings
 from chia.events import write_json_atomic
 from chia.events.durability import FsyncMode
 from chia.exchange.settings import ExchangeSettings
+from chia.llm.prices import PriceMap
 from chia.names import NAME_PATTERN
 
 __all__ = ["LAUNCH_FILE", "LauncherKind", "SiteLaunch", "site_dir"]
@@ -53,6 +54,10 @@ class SiteLaunch(BaseModel):
     )
     lm: LMSettings | None = Field(
         None, description="Model settings overriding the campaign's (spawn-site --model)."
+    )
+    prices: PriceMap = Field(
+        default_factory=dict,
+        description="The user's model prices ($CHIA_PRICES, spawn-site --prices), read at launch.",
     )
     max_restarts: int = Field(
         3, ge=0, description="Restarts of a dead agent process before the site gives up."

@@ -49,6 +49,7 @@ from chia.events import (
 )
 from chia.events.durability import FsyncMode
 from chia.exchange.settings import ExchangeKind, ExchangeSettings, check_credentials
+from chia.llm.prices import user_prices
 from chia.names import check_name
 from chia.profiles import SystemProfile, load_profile
 from chia.site.clock_check import CLOCK_SKEW_WARN_S, check_clock
@@ -99,6 +100,7 @@ class SpawnRequest:
     fsync: FsyncMode = "batch"
     replay: Path | None = None
     continue_live: str | None = None
+    prices: Path | None = None
 
 
 def exchange_settings(
@@ -160,6 +162,7 @@ def prepare_site(request: SpawnRequest) -> tuple[SiteLaunch, SystemProfile, Load
     """
     profile = load_profile(request.system)
     loaded = load_campaign(request.campaign)
+    prices = user_prices(request.prices)  # a bad price file: exit 2 before anything starts
     run_id = request.run_id or loaded.spec.run_id
     if run_id is None:
         raise ChiaUsageError(f"campaign {loaded.spec.name!r} has no run_id: pass --run-id")
@@ -206,6 +209,7 @@ def prepare_site(request: SpawnRequest) -> tuple[SiteLaunch, SystemProfile, Load
         resume=request.resume,
         replay=replay,
         relay_host_file=profile.relay_host_file,
+        prices=prices,
     )
     launch.write()
     return launch, profile, loaded

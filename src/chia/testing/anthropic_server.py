@@ -136,6 +136,7 @@ class AnthropicServer(FakeModelServer):
             content.append(
                 {"type": "tool_use", "id": call_id, "name": call.name, "input": arguments}
             )
+        cached = min(step.usage.cached_tokens, step.usage.prompt_tokens)
         return {
             "id": f"msg_{number:06d}",
             "type": "message",
@@ -144,8 +145,9 @@ class AnthropicServer(FakeModelServer):
             "content": content,
             "stop_reason": "tool_use" if step.tool_calls else "end_turn",
             "stop_sequence": None,
-            "usage": {
-                "input_tokens": step.usage.prompt_tokens,
+            "usage": {  # Anthropic counts cache reads apart from input_tokens
+                "input_tokens": step.usage.prompt_tokens - cached,
+                "cache_read_input_tokens": cached,
                 "output_tokens": step.usage.completion_tokens,
             },
         }
