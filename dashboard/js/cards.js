@@ -1,15 +1,22 @@
 // Run-state cards: state, decisions, agents/hosts, errors, messages, cross-site
-// messages, tool calls, tokens.
+// messages, tool calls, tokens, model cost (the run's, and each site's beneath it).
 
 import { el, num, replace } from "./dom.js";
+import { costText } from "./metrics.js";
 
-function card(id, label, value, extra) {
+function card(id, label, value, extra, detail) {
   return el(
     "div",
     { class: `card ${extra || ""}`, "data-card": id },
     el("div", { class: "card-value", text: value }),
     el("div", { class: "card-label", text: label }),
+    detail ? el("div", { class: "card-detail", text: detail }) : null,
   );
+}
+
+function siteCosts(metrics) {
+  return [...metrics.siteCosts.entries()].sort(([a], [b]) => a.localeCompare(b))
+    .map(([site, cost]) => `${site} ${costText(cost)}`).join(" · ");
 }
 
 /** Render the cards for the metrics at the current replay position. */
@@ -29,5 +36,6 @@ export function renderCards(metrics, topology) {
     ),
     card("tools", "tool calls", num(metrics.toolCalls)),
     card("tokens", "tokens in / out", `${num(metrics.tokensIn)} / ${num(metrics.tokensOut)}`),
+    card("cost", "model cost", costText(metrics.cost), "", siteCosts(metrics)),
   );
 }

@@ -1,5 +1,7 @@
 // Run-level numbers for the state cards and the per-agent table, computed from the
-// events up to the replay position (so replay shows the run as it was then).
+// events up to the replay position (so replay shows the run as it was then). Cost is the
+// sum of each llm_call's cost_usd, priced when the call was made (chia.llm.prices); a
+// call with no price is counted as unpriced, never as free.
 
 import { SITE_WRITER, routeOf } from "./topology.js";
 
@@ -7,7 +9,18 @@ function blankAgent(name) {
   return {
     agent: name, state: "starting", decisions: 0, sent: 0, received: 0,
     toolCalls: 0, tokensIn: 0, tokensOut: 0, errors: 0, lastError: null, result: null,
+    ...blankCost(),
   };
+}
+
+function blankCost() {
+  return { modelCalls: 0, costUsd: 0, unpriced: 0 };
+}
+
+function addCost(into, e) {
+  into.modelCalls += 1;
+  if (typeof e.cost_usd === "number") into.costUsd += e.cost_usd;
+  else if (e.success !== false) into.unpriced += 1;
 }
 
 const STATE_BY_KIND = {
@@ -18,12 +31,23 @@ const STATE_BY_KIND = {
   agent_failed: "failed",
 };
 
+/** `$0.002400`, plus the unpriced calls; `—` before any model call. */
+export function costText(cost) {
+  if (!cost || !cost.modelCalls) return "—";
+  const text = `$${cost.costUsd.toFixed(6)}`;
+  return cost.unpriced ? `${text} + ${cost.unpriced} unpriced` : text;
+}
+
 /** Fold events[0:upto] into run metrics and per-agent counters. */
 export function computeMetrics(events, upto, topology) {
   const m = {
     state: "waiting", decisions: 0, errors: 0, messages: 0, crossSite: 0, toolCalls: 0,
     tokensIn: 0, tokensOut: 0, results: [], hosts: new Set(), agents: new Map(),
-    sitesFinished: new Map(), lastTimestamp: null,
+    sitesFinished: new Map(), lastTimestamp: null, cost: blankCost(), siteCosts: new Map(),
+  };
+  const siteCost = (site) => {
+    if (!m.siteCosts.has(site)) m.siteCosts.set(site, blankCost());
+    return m.siteCosts.get(site);
   };
   const agent = (name) => {
     if (!m.agents.has(name)) m.agents.set(name, blankAgent(name));
@@ -47,6 +71,7 @@ export function computeMetrics(events, upto, topology) {
       case "llm_call":
         m.tokensIn += e.tokens_in; m.tokensOut += e.tokens_out;
         a.tokensIn += e.tokens_in; a.tokensOut += e.tokens_out;
+        addCost(m.cost, e); addCost(a, e); addCost(siteCost(e.site), e);
         if (!e.success) { m.errors += 1; a.errors += 1; }
         break;
       case "result_submitted": m.results.push(e.result); a.result = e.result; break;

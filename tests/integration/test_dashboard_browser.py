@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
-from chia.events import EventWriter, Note, events_path
+from chia.events import EventWriter, LLMCall, Note, events_path
 from chia.testing.browser import chromium
 from chia.testing.processes import background_command
 from chia.testing.sample_run import write_two_site_run
@@ -82,6 +82,30 @@ def test_two_site_run_in_chromium_updates_live(browser, tmp_path):
         page.close()
     assert dashboard.proc.returncode == 0
     assert "dashboard: stopped" in dashboard.output
+
+
+def test_model_cost_is_shown_per_agent_per_site_and_for_the_run(browser, tmp_path):
+    run = write_two_site_run(tmp_path, "cost-1")
+    calls = {"aurora": ("agent-a", [0.0012, 0.0003]), "crux": ("agent-c", [0.002, None])}
+    for site, (agent, costs) in calls.items():
+        path = events_path(run / site, agent)
+        with EventWriter(path, run_id="cost-1", site=site, writer=agent) as writer:
+            for cost in costs:
+                writer.emit(
+                    LLMCall, clock=50, provider="openai", model="gpt-5-mini", latency_s=0.1,
+                    tokens_in=1000, tokens_out=100, cost_usd=cost,
+                )  # fmt: skip
+    argv = [CHIA, "dashboard", "cost-1", "--local", str(tmp_path), "--port", "0"]
+    with background_command(argv, URL) as dashboard:
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        page.goto(dashboard.match.group(1))
+        expect(page.locator("[data-card=cost] .card-value")).to_have_text("$0.003500 + 1 unpriced")
+        detail = page.inner_text("[data-card=cost] .card-detail")
+        assert detail == "aurora $0.001500 · crux $0.002000 + 1 unpriced"
+        assert "$0.001500" in page.inner_text("#agents tr[data-agent=agent-a]")
+        assert "$0.002000 + 1 unpriced" in page.inner_text("#agents tr[data-agent=agent-c]")
+        page.close()
+    assert dashboard.proc.returncode == 0
 
 
 def test_single_site_run_has_no_sites_badge(browser, tmp_path):

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 from rich.table import Table
 
 from chia.cli._output import console
+
+if TYPE_CHECKING:
+    from chia.events.runs import ModelUsage
 
 app = typer.Typer(help="Inspect run directories (read-only).", no_args_is_help=True)
 
@@ -19,7 +23,7 @@ def list_runs(runs_dir: Path = RUNS_DIR) -> None:
     """List runs with their sites, agents and results."""
     from chia.events.runs import find_runs, summarize_run
 
-    table = Table("run", "sites", "agents", "events", "result", box=None)
+    table = Table("run", "sites", "agents", "events", "model cost", "result", box=None)
     for path in find_runs(runs_dir):
         summary = summarize_run(path)
         results = {r for site in summary.sites for r in site.results}
@@ -28,6 +32,7 @@ def list_runs(runs_dir: Path = RUNS_DIR) -> None:
             ", ".join(site.site for site in summary.sites),
             str(summary.agents),
             str(sum(site.events for site in summary.sites)),
+            summary.model_usage.cost_text(),
             "; ".join(sorted(results)) or "-",
         )
     console.print(table)
@@ -35,9 +40,13 @@ def list_runs(runs_dir: Path = RUNS_DIR) -> None:
 
 @app.command()
 def show(run_id: str = typer.Argument(..., help="The run id."), runs_dir: Path = RUNS_DIR) -> None:
-    """Show one run: per site, each agent's state, decisions, messages and result."""
+    """Show one run: per site, each agent's state, messages, model calls, cost and result.
+
+    Costs are the sums of each model call's ``cost_usd`` (see docs/llm.md, "Cost"); calls
+    of a model without a price are counted apart, never as free.
+    """
     from chia.errors import ChiaUsageError
-    from chia.events.runs import find_runs, summarize_run
+    from chia.events.runs import ModelUsage, find_runs, summarize_run
     from chia.names import check_name
 
     check_name(run_id, "run id")
@@ -49,11 +58,15 @@ def show(run_id: str = typer.Argument(..., help="The run id."), runs_dir: Path =
     for site in summary.sites:
         console.print(
             f"[bold]{site.site}[/]: {site.events} events, {site.messages} messages "
-            f"({site.cross_site_messages} cross-site)"
+            f"({site.cross_site_messages} cross-site), {_usage_text(site.model_usage)}"
             + (f", {site.bad_lines} unreadable lines" if site.bad_lines else "")
         )
-        table = Table("agent", "state", "host", "decisions", "sent", "received", "result", box=None)
+        table = Table(
+            "agent", "state", "host", "decisions", "sent", "received", "model calls",
+            "tokens in/out", "cost", "result", box=None,
+        )  # fmt: skip
         for status in site.statuses.values():
+            usage = site.usage.get(status.agent, ModelUsage())
             table.add_row(
                 status.agent,
                 status.state.value,
@@ -61,6 +74,20 @@ def show(run_id: str = typer.Argument(..., help="The run id."), runs_dir: Path =
                 str(status.decisions),
                 str(status.messages_sent),
                 str(status.messages_received),
+                str(usage.calls),
+                f"{usage.tokens_in}/{usage.tokens_out}",
+                usage.cost_text(),
                 status.result or status.last_error or "-",
             )
         console.print(table)
+    console.print(f"[bold]total[/]: {_usage_text(summary.model_usage)}")
+
+
+def _usage_text(usage: ModelUsage) -> str:
+    """``3 model calls, 1200/300 tokens, cost $0.001200`` (or ``no model calls``)."""
+    if not usage.calls:
+        return "no model calls"
+    return (
+        f"{usage.calls} model calls, {usage.tokens_in}/{usage.tokens_out} tokens "
+        f"({usage.tokens_cached} cached), cost {usage.cost_text()}"
+    )

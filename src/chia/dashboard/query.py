@@ -6,7 +6,9 @@ what a view needs from them:
 
 * :class:`Aggregates`: per site, per agent and per site pair (sender's site to
   receiver's site): event and message counts, the first and last activity, a rate, model
-  tokens; counted incrementally (each event once, about 2 us).
+  calls, tokens and cost (the sum of each ``llm_call``'s ``cost_usd``; calls without a
+  price are counted apart, never as 0), and the run's total; counted incrementally (each
+  event once, about 2 us).
 * :func:`parse_timeline_query` and :func:`timeline_page`: one page of the timeline,
   newest first, filtered by site, agent, kind, text, Lamport clock range or time range,
   with an opaque cursor to the next (older) page. Bad values are a :class:`QueryError`
@@ -50,6 +52,8 @@ _SENDER = re.compile(rb'"sender":"([^"\\]*)"')
 _SENDER_SITE = re.compile(rb'"sender_site":"([^"\\]*)"')
 _TOKENS_IN = re.compile(rb'"tokens_in":(\d+)')
 _TOKENS_OUT = re.compile(rb'"tokens_out":(\d+)')
+_TOKENS_CACHED = re.compile(rb'"tokens_cached":(\d+)')
+_COST = re.compile(rb'"cost_usd":([-+.\deE]+)')
 
 
 class QueryError(ValueError):
@@ -65,6 +69,10 @@ class _Tally:
     received: int = 0
     tokens_in: int = 0
     tokens_out: int = 0
+    tokens_cached: int = 0
+    model_calls: int = 0
+    cost_usd: float = 0.0
+    unpriced_calls: int = 0
 
     def merge(self, other: _Tally) -> None:
         self.events += other.events
@@ -74,6 +82,23 @@ class _Tally:
         self.received += other.received
         self.tokens_in += other.tokens_in
         self.tokens_out += other.tokens_out
+        self.tokens_cached += other.tokens_cached
+        self.model_calls += other.model_calls
+        self.cost_usd += other.cost_usd
+        self.unpriced_calls += other.unpriced_calls
+
+    def count_call(self, line: bytes) -> None:
+        """Add one ``llm_call`` event's tokens and cost."""
+        self.model_calls += 1
+        for pattern, name in _CALL_COUNTS:
+            found = pattern.search(line)
+            if found is not None:
+                setattr(self, name, getattr(self, name) + int(found[1]))
+        cost = _COST.search(line)
+        if cost is not None:
+            self.cost_usd += float(cost[1])
+        elif _FAILED not in line:  # a failed call costs nothing; a priceless one is unknown
+            self.unpriced_calls += 1
 
     def to_json(self) -> dict[str, Any]:
         seen = self.events > 0
@@ -84,12 +109,22 @@ class _Tally:
             "messages_received": self.received,
             "tokens_in": self.tokens_in,
             "tokens_out": self.tokens_out,
+            "tokens_cached": self.tokens_cached,
+            "model_calls": self.model_calls,
+            "cost_usd": round(self.cost_usd, 9),
+            "unpriced_calls": self.unpriced_calls,
             "first": self.first if seen else None,
             "last": self.last if seen else None,
             "events_per_s": round(self.events / span, 3) if span > 0 else None,
         }
 
 
+_CALL_COUNTS = (
+    (_TOKENS_IN, "tokens_in"),
+    (_TOKENS_OUT, "tokens_out"),
+    (_TOKENS_CACHED, "tokens_cached"),
+)
+_FAILED = b'"success":false'
 _SENT = b'"kind":"message_sent"'
 _RECEIVED = b'"kind":"message_received"'
 _LLM_CALL = b'"kind":"llm_call"'
@@ -123,9 +158,7 @@ class Aggregates:
                     tally.received += 1
                     self._count_pair(site, line)
             elif _LLM_CALL in line:
-                found_in, found_out = _TOKENS_IN.search(line), _TOKENS_OUT.search(line)
-                tally.tokens_in += int(found_in[1]) if found_in else 0
-                tally.tokens_out += int(found_out[1]) if found_out else 0
+                tally.count_call(line)
 
     def _count_pair(self, site: str, line: bytes) -> None:
         found = _SENDER_SITE.search(line)
@@ -151,10 +184,14 @@ class Aggregates:
         agents = sorted(self.agents.items(), key=lambda item: -item[1].events)
         if top_agents is not None:
             agents = agents[:top_agents]
+        sites = sorted(self.sites().items())
+        run = _Tally()
+        for tally, _ in dict(sites).values():
+            run.merge(tally)
         return {
+            "run": {"sites": len(sites), "agents": len(self.agents), **run.to_json()},
             "sites": [
-                {"site": site, "agents": count, **tally.to_json()}
-                for site, (tally, count) in sorted(self.sites().items())
+                {"site": site, "agents": count, **tally.to_json()} for site, (tally, count) in sites
             ],
             "agents": [{"site": s, "agent": a, **t.to_json()} for (s, a), t in agents],
             "agent_count": len(self.agents),

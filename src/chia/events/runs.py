@@ -5,11 +5,63 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from chia.events.model import Event, MessageSent, ResultSubmitted
+from chia.events.model import Event, LLMCall, MessageSent, ResultSubmitted
 from chia.events.reader import EventFileCursor, site_event_files
 from chia.events.snapshots import AgentStatus, read_snapshot
 
-__all__ = ["RunSummary", "SiteSummary", "find_runs", "is_site_dir", "summarize_run"]
+__all__ = [
+    "ModelUsage",
+    "RunSummary",
+    "SiteSummary",
+    "find_runs",
+    "is_site_dir",
+    "summarize_run",
+]
+
+
+@dataclass
+class ModelUsage:
+    """Model calls, tokens and cost, summed over ``llm_call`` events.
+
+    A call without a price (``cost_usd`` None) adds nothing to ``cost_usd`` and is counted
+    in ``unpriced_calls``, so a total is never silently low; a failed call costs nothing.
+    """
+
+    calls: int = 0
+    tokens_in: int = 0
+    tokens_out: int = 0
+    tokens_cached: int = 0
+    cost_usd: float = 0.0
+    unpriced_calls: int = 0
+
+    def add(self, call: LLMCall) -> None:
+        """Count one call."""
+        self.calls += 1
+        self.tokens_in += call.tokens_in
+        self.tokens_out += call.tokens_out
+        self.tokens_cached += call.tokens_cached
+        if call.cost_usd is not None:
+            self.cost_usd += call.cost_usd
+        elif call.success:
+            self.unpriced_calls += 1
+
+    def merge(self, other: ModelUsage) -> None:
+        """Add another tally to this one."""
+        self.calls += other.calls
+        self.tokens_in += other.tokens_in
+        self.tokens_out += other.tokens_out
+        self.tokens_cached += other.tokens_cached
+        self.cost_usd += other.cost_usd
+        self.unpriced_calls += other.unpriced_calls
+
+    def cost_text(self) -> str:
+        """``$0.002400``, with the unpriced calls named; ``-`` when no call was made."""
+        if not self.calls:
+            return "-"
+        text = f"${self.cost_usd:,.6f}"
+        if self.unpriced_calls:
+            text += f" + {self.unpriced_calls} unpriced call(s)"
+        return text
 
 
 @dataclass
@@ -24,6 +76,15 @@ class SiteSummary:
     cross_site_messages: int = 0
     results: list[str] = field(default_factory=list)
     bad_lines: int = 0
+    usage: dict[str, ModelUsage] = field(default_factory=dict)
+
+    @property
+    def model_usage(self) -> ModelUsage:
+        """The site's model usage: the sum of its agents'."""
+        total = ModelUsage()
+        for usage in self.usage.values():
+            total.merge(usage)
+        return total
 
 
 @dataclass
@@ -38,6 +99,14 @@ class RunSummary:
     def agents(self) -> int:
         """Number of agents with a status file."""
         return sum(len(site.statuses) for site in self.sites)
+
+    @property
+    def model_usage(self) -> ModelUsage:
+        """The run's model usage: the sum of its sites'."""
+        total = ModelUsage()
+        for site in self.sites:
+            total.merge(site.model_usage)
+        return total
 
 
 def is_site_dir(path: Path) -> bool:
@@ -62,7 +131,7 @@ def _summarize_site(path: Path, agent_sites: dict[str, str]) -> tuple[SiteSummar
 
 
 def summarize_run(run_dir: Path) -> RunSummary:
-    """Summarize ``<runs>/<run_id>``: its sites, agents, events, messages and results."""
+    """Summarize ``<runs>/<run_id>``: its sites, agents, events, messages, results, cost."""
     site_dirs = [p for p in sorted(run_dir.iterdir()) if p.is_dir() and is_site_dir(p)]
     agent_sites: dict[str, str] = {}
     read = [_summarize_site(path, agent_sites) for path in site_dirs]
@@ -75,6 +144,8 @@ def summarize_run(run_dir: Path) -> RunSummary:
                     summary.cross_site_messages += 1
             elif isinstance(event, ResultSubmitted):
                 summary.results.append(event.result)
+            elif isinstance(event, LLMCall):
+                summary.usage.setdefault(event.agent, ModelUsage()).add(event)
     return RunSummary(run_id=run_dir.name, path=run_dir, sites=[summary for summary, _ in read])
 
 

@@ -152,8 +152,20 @@ class _Generator:
     def turn(self, agent: str, number: int) -> None:
         consumed = [self.receive(agent)] if self.inbox[agent] else []
         latency = round(self.rng.uniform(0.001, 0.004), 6)
-        tokens = {"tokens_in": self.rng.randrange(2000), "tokens_out": self.rng.randrange(300)}
-        self.emit(agent, LLMCall, provider="fake", model="m", latency_s=latency, **tokens)
+        tokens_in, tokens_out = self.rng.randrange(2000), self.rng.randrange(300)
+        priced = number % 5 != 0  # every fifth call has no price, as an unlisted model would
+        self.emit(
+            agent,
+            LLMCall,
+            provider="fake",
+            model="m",
+            latency_s=latency,
+            tokens_in=tokens_in,
+            tokens_out=tokens_out,
+            tokens_cached=tokens_in // 4,
+            cost_usd=(tokens_in + 4 * tokens_out) / 1e6 if priced else None,
+            cost_note="sample prices" if priced else "no price for fake:m",
+        )
         peer_site, peer = self.names[self.rng.randrange(len(self.names))]
         sent = self.emit(
             agent,

@@ -48,6 +48,29 @@ def test_aggregates_add_up_to_the_events(store: RunStore) -> None:
     assert len(store.aggregates_json(top_agents=3)["agents"]) == 3
 
 
+def test_cost_adds_up_per_agent_per_site_and_for_the_run(store: RunStore) -> None:
+    calls = [e for e in _all(store) if e["kind"] == "llm_call"]
+    doc = store.aggregates_json()
+    by_agent: dict[tuple[str, str], list[dict]] = {}
+    for call in calls:
+        by_agent.setdefault((call["site"], call["agent"]), []).append(call)
+    for row in doc["agents"]:
+        mine = by_agent.get((row["site"], row["agent"]), [])
+        priced = [c["cost_usd"] for c in mine if c["cost_usd"] is not None]
+        assert row["model_calls"] == len(mine)
+        assert row["cost_usd"] == pytest.approx(sum(priced))
+        assert row["unpriced_calls"] == len(mine) - len(priced)
+        assert row["tokens_cached"] == sum(c["tokens_cached"] for c in mine)
+    for row in doc["sites"]:
+        mine = [c for c in calls if c["site"] == row["site"]]
+        assert row["cost_usd"] == pytest.approx(sum(c["cost_usd"] or 0 for c in mine))
+    run = doc["run"]
+    assert run["cost_usd"] > 0
+    assert run["cost_usd"] == pytest.approx(sum(c["cost_usd"] or 0 for c in calls))
+    assert run["unpriced_calls"] == sum(c["cost_usd"] is None for c in calls) > 0
+    assert run["model_calls"] == len(calls) and run["sites"] == len(doc["sites"])
+
+
 def test_pages_walk_the_whole_timeline_newest_first_without_gaps(store: RunStore) -> None:
     everything = [e["seq"] for e in _all(store)]
     seen: list[int] = []
