@@ -1,7 +1,7 @@
-"""Read JSON/JSONC config files and turn their errors into one clear line.
+"""Read JSON/JSONC and YAML config files and turn their errors into one clear line.
 
-Campaign and profile files share this: a syntax error names the file, line and column; a
-schema error names the file and the dotted key that is wrong or unknown.
+Campaign, profile, cluster and price files share this: a syntax error names the file,
+line and column; a schema error names the file and the dotted key that is wrong or unknown.
 """
 
 from __future__ import annotations
@@ -19,8 +19,10 @@ from chia.names import is_valid_name
 __all__ = [
     "MAX_CONFIG_BYTES",
     "describe_validation_error",
+    "load_config",
     "load_jsonc",
     "parse_model",
+    "parse_yaml",
     "read_config_text",
     "resolve_config",
     "validation_problems",
@@ -81,6 +83,42 @@ def load_jsonc(path: Path) -> Any:
             keys are errors, not silently overwritten.
     """
     return parse_jsonc(read_config_text(path), str(path))
+
+
+def parse_yaml(text: str, source: str) -> Any:
+    """Parse a YAML document (PyYAML's safe loader).
+
+    Raises:
+        ConfigFileError: For a syntax error (with its line and column) or a document
+            nested too deeply to parse.
+    """
+    import yaml  # JSON-only commands (campaign validate) never pay for it
+
+    try:
+        return yaml.safe_load(text)
+    except RecursionError:
+        raise ConfigFileError(source, "YAML nested too deeply") from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise ConfigFileError(
+            source,
+            f"YAML syntax error: {problem}",
+            line=mark.line + 1 if mark is not None else None,
+            column=mark.column + 1 if mark is not None else None,
+        ) from None
+
+
+def load_config(path: Path) -> Any:
+    """Read a YAML (``.yaml``/``.yml``) or JSON/JSONC file, by its suffix.
+
+    Raises:
+        ConfigFileError: If the file cannot be read as text or parsed; see
+            :func:`read_config_text`, :func:`parse_yaml` and :func:`load_jsonc`.
+    """
+    if path.suffix in (".yaml", ".yml"):
+        return parse_yaml(read_config_text(path), str(path))
+    return load_jsonc(path)
 
 
 def resolve_config(ref: str | Path, packaged: Mapping[str, Path], what: str) -> Path:

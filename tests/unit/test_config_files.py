@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from chia.config_files import load_jsonc, read_config_text
+from chia.config_files import load_config, load_jsonc, read_config_text
 from chia.errors import ChiaUsageError, ConfigFileError
 
 
@@ -56,3 +56,13 @@ def test_empty_file(tmp_path):
     path.write_text("")
     with pytest.raises(ChiaUsageError, match="empty file"):
         load_jsonc(path)
+
+
+def test_load_config_reads_yaml_or_jsonc_by_suffix(tmp_path):
+    (tmp_path / "a.yaml").write_text("a: {b: 1}\n")
+    (tmp_path / "a.json").write_text('{"a": {"b": 1,}, // a comment\n}')
+    assert load_config(tmp_path / "a.yaml") == load_config(tmp_path / "a.json") == {"a": {"b": 1}}
+    (tmp_path / "bad.yml").write_text("a:\n  - [1, 2\n")
+    with pytest.raises(ConfigFileError, match=r"bad\.yml:3:1: YAML syntax error") as caught:
+        load_config(tmp_path / "bad.yml")
+    assert (caught.value.line, caught.value.column) == (3, 1)

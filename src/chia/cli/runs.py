@@ -46,7 +46,7 @@ def show(run_id: str = typer.Argument(..., help="The run id."), runs_dir: Path =
     of a model without a price are counted apart, never as free.
     """
     from chia.errors import ChiaUsageError
-    from chia.events.runs import ModelUsage, find_runs, summarize_run
+    from chia.events.runs import find_runs, summarize_run
     from chia.names import check_name
 
     check_name(run_id, "run id")
@@ -61,12 +61,8 @@ def show(run_id: str = typer.Argument(..., help="The run id."), runs_dir: Path =
             f"({site.cross_site_messages} cross-site), {_usage_text(site.model_usage)}"
             + (f", {site.bad_lines} unreadable lines" if site.bad_lines else "")
         )
-        table = Table(
-            "agent", "state", "host", "decisions", "sent", "received", "model calls",
-            "tokens in/out", "cost", "result", box=None,
-        )  # fmt: skip
+        table = Table("agent", "state", "host", "decisions", "sent", "received", "result", box=None)
         for status in site.statuses.values():
-            usage = site.usage.get(status.agent, ModelUsage())
             table.add_row(
                 status.agent,
                 status.state.value,
@@ -74,13 +70,27 @@ def show(run_id: str = typer.Argument(..., help="The run id."), runs_dir: Path =
                 str(status.decisions),
                 str(status.messages_sent),
                 str(status.messages_received),
-                str(usage.calls),
-                f"{usage.tokens_in}/{usage.tokens_out}",
-                usage.cost_text(),
                 status.result or status.last_error or "-",
             )
         console.print(table)
+        if site.usage:
+            console.print(_usage_table(site.usage))
     console.print(f"[bold]total[/]: {_usage_text(summary.model_usage)}")
+
+
+def _usage_table(usage: dict[str, ModelUsage]) -> Table:
+    """One row per agent that called a model: calls, tokens and cost."""
+    table = Table("agent", "model calls", "tokens in", "out", "cached", "cost", box=None)
+    for agent, used in sorted(usage.items()):
+        table.add_row(
+            agent,
+            str(used.calls),
+            str(used.tokens_in),
+            str(used.tokens_out),
+            str(used.tokens_cached),
+            used.cost_text(),
+        )
+    return table
 
 
 def _usage_text(usage: ModelUsage) -> str:

@@ -12,7 +12,7 @@ import yaml
 from pydantic import ValidationError
 
 from chia.cluster.config import ClusterConfig
-from chia.config_files import read_config_text
+from chia.config_files import parse_yaml, read_config_text
 from chia.errors import ChiaUsageError, ConfigFileError
 
 __all__ = ["cluster_schema", "expand_env", "key_lines", "load_cluster", "parse_cluster"]
@@ -118,16 +118,11 @@ def parse_cluster(
         ChiaUsageError: For a YAML syntax error (with line), an unset variable, or a
             schema error (naming each key and its line).
     """
+    data = parse_yaml(text, source)
     try:
-        data = yaml.safe_load(text)
         lines = key_lines(text)
     except RecursionError:
         raise ConfigFileError(source, "YAML nested too deeply") from None
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = mark.line + 1 if mark is not None else None
-        problem = getattr(exc, "problem", None) or str(exc)
-        raise ConfigFileError(source, f"YAML syntax error: {problem}", line=line) from None
     if not isinstance(data, dict):
         raise ConfigFileError(source, "a cluster file must be a YAML mapping")
     data = expand_env(data, os.environ if env is None else env, source, lines)

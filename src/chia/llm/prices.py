@@ -25,11 +25,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
-from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
-from chia.errors import ChiaUsageError
+from chia.config_files import load_config, parse_model
 
 __all__ = [
     "PRICES_ENV",
@@ -74,53 +73,28 @@ class PriceFile(BaseModel):
     prices: PriceMap
 
 
-def _where(loc: tuple[int | str, ...]) -> str:
-    return ".".join(str(part) for part in loc) or "(top level)"
-
-
-def _parse(path: Path, text: str) -> PriceFile:
-    import yaml  # only for a YAML price file; campaign validation never needs it
-
-    try:
-        data: Any = yaml.safe_load(text) if path.suffix in (".yaml", ".yml") else json.loads(text)
-    except (json.JSONDecodeError, yaml.YAMLError) as exc:
-        raise ChiaUsageError(f"price file {path}: not valid {_format(path)}: {exc}") from None
-    try:
-        return PriceFile.model_validate(data)
-    except ValidationError as exc:
-        problems = "; ".join(f"{_where(e['loc'])}: {e['msg']}" for e in exc.errors())
-        raise ChiaUsageError(f"price file {path}: {problems}") from None
-
-
-def _format(path: Path) -> str:
-    return "YAML" if path.suffix in (".yaml", ".yml") else "JSON"
-
-
 def load_price_file(path: Path) -> PriceFile:
-    """Read and check a price file.
+    """Read and check a price file (JSON, JSONC or YAML, by its suffix).
 
     Raises:
-        ChiaUsageError: For a missing or unreadable file, bad JSON/YAML, an unknown key or
-            a negative price; the message names the file and the field.
+        ConfigFileError: For a missing, unreadable or over-large file, bad JSON/YAML (with
+            line and column), an unknown key or a negative price; the message names the
+            file and the field.
     """
-    try:
-        text = path.read_text()
-    except OSError as exc:
-        raise ChiaUsageError(f"price file {path}: {exc.strerror or exc}") from None
-    return _parse(path, text)
+    return parse_model(PriceFile, load_config(path), str(path))
 
 
 def package_prices() -> PriceFile:
     """The package's indicative price table."""
     source = resources.files("chia.llm").joinpath("prices.json")
-    return _parse(Path("chia/llm/prices.json"), source.read_text())
+    return parse_model(PriceFile, json.loads(source.read_text()), "chia/llm/prices.json")
 
 
 def user_prices(path: Path | None = None, environ: Mapping[str, str] | None = None) -> PriceMap:
     """The user's prices: ``$CHIA_PRICES``'s file, then ``path`` over it (empty if neither).
 
     Raises:
-        ChiaUsageError: If a named file cannot be used (see :func:`load_price_file`).
+        ConfigFileError: If a named file cannot be used (see :func:`load_price_file`).
     """
     merged: PriceMap = {}
     named = (os.environ if environ is None else environ).get(PRICES_ENV, "").strip()

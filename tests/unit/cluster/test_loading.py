@@ -42,7 +42,7 @@ def test_missing_required_key_is_named():
 
 
 def test_yaml_syntax_error_has_a_line():
-    with pytest.raises(ChiaUsageError, match=r"c.yaml:2: YAML syntax error"):
+    with pytest.raises(ChiaUsageError, match=r"c.yaml:2:22: YAML syntax error"):
         parse_cluster("cluster_name: x\nprovider: {head_ip: 1]\nmore: 1\n", "c.yaml")
 
 

@@ -78,12 +78,20 @@ def test_user_price_files_env_then_flag(tmp_path):
 @pytest.mark.parametrize(
     ("text", "suffix", "says"),
     [
-        ("{not json", ".json", "not valid JSON"),
-        ("prices: [", ".yaml", "not valid YAML"),
+        ("{not json", ".json", ":1:6: JSON syntax error"),
+        ("prices: [", ".yaml", ":1:10: YAML syntax error"),
         ('{"prices": {"p": {"m": {"input": -1, "output": 1}}}}', ".json", "prices.p.m.input"),
-        ('{"prices": {"p": {"m": {"input": 1}}}}', ".json", "prices.p.m.output"),
-        ('{"prices": {"p": {"m": {"input": 1, "output": 1, "x": 1}}}}', ".json", "prices.p.m.x"),
-        ('{"price": {}}', ".json", "price"),
+        (
+            '{"prices": {"p": {"m": {"input": 1}}}}',
+            ".json",
+            "missing required key 'prices.p.m.output'",
+        ),
+        (
+            '{"prices": {"p": {"m": {"input": 1, "output": 1, "x": 1}}}}',
+            ".json",
+            "unknown key 'prices.p.m.x'",
+        ),
+        ('{"price": {}}', ".json", "unknown key 'price'"),
     ],
 )
 def test_bad_price_files_name_the_file_and_the_field(tmp_path, text, suffix, says):
@@ -96,5 +104,5 @@ def test_bad_price_files_name_the_file_and_the_field(tmp_path, text, suffix, say
 
 
 def test_missing_price_file_is_a_usage_error(tmp_path):
-    with pytest.raises(ChiaUsageError, match="No such file"):
+    with pytest.raises(ChiaUsageError, match="absent.json: no such file"):
         load_price_file(tmp_path / "absent.json")
