@@ -13,6 +13,16 @@ CLI's JSON output into a :class:`~chia.base.llm_call.QueryResult`:
   file whose ``mcp`` section lists the tools as ``remote`` servers; JSON lines, the answer
   is the text parts.
 
+Each parser also returns the run's session id and token counts (:class:`CLIRun`), and
+each command line resumes a session when given one, so a campaign agent
+(:mod:`chia.agent.cli_policy`) continues one conversation across its turns:
+
+* Claude Code: ``session_id`` and ``usage`` of the result object; ``--resume ID``.
+* Codex: ``thread_id`` of the ``thread.started`` event, ``usage`` of ``turn.completed``;
+  ``codex exec [options] resume ID MSG``.
+* OpenCode: ``sessionID`` of its events, ``part.tokens`` of ``step_finish``;
+  ``opencode run --session ID``.
+
 Credentials are the CLIs' own (their config directories and environment); nothing here
 reads or writes them.
 """
@@ -26,12 +36,45 @@ import signal
 import subprocess
 import tempfile
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
 
 from chia.base.llm_call import LLMCallBase, QueryResult
 
-__all__ = ["AgentCLI", "ClaudeCodeLLM", "CodexLLM", "OpencodeLLM", "mcp_servers"]
+__all__ = [
+    "AGENT_CLIS",
+    "AgentCLI",
+    "CLIRun",
+    "ClaudeCodeLLM",
+    "CodexLLM",
+    "OpencodeLLM",
+    "mcp_servers",
+    "run_cli",
+]
+
+
+@dataclass(frozen=True)
+class CLIRun:
+    """What one CLI run reported, parsed from its JSON output.
+
+    Attributes:
+        text: The final answer.
+        ok: Whether the CLI reported success.
+        session: The session (thread) id to resume, if the output named one.
+        tokens_in: Prompt tokens, cached ones included (0 if not reported).
+        tokens_out: Completion tokens (0 if not reported).
+        tokens_cached: Prompt tokens read from the provider's cache.
+        cost_usd: The cost the CLI itself reported, if any.
+    """
+
+    text: str
+    ok: bool
+    session: str | None = None
+    tokens_in: int = 0
+    tokens_out: int = 0
+    tokens_cached: int = 0
+    cost_usd: float | None = None
 
 
 def mcp_servers(tools: Sequence[Any] | None) -> dict[str, str]:
@@ -86,17 +129,40 @@ class AgentCLI(LLMCallBase):
         self.env = dict(env or {})
 
     def build_command(
-        self, user_message: str, servers: dict[str, str], scratch: Path
+        self,
+        user_message: str,
+        servers: dict[str, str],
+        scratch: Path,
+        *,
+        session: str | None = None,
     ) -> tuple[list[str], dict[str, str]]:
-        """The argv and extra environment for one prompt (config files go in ``scratch``)."""
+        """The argv and extra environment for one prompt (config files go in ``scratch``).
+
+        Args:
+            user_message: The prompt.
+            servers: MCP server name to endpoint URL.
+            scratch: A directory for config files, alive during the run.
+            session: A session id to resume (None: a new session).
+        """
+        raise NotImplementedError
+
+    def parse_run(self, stdout: str) -> CLIRun:
+        """Parse the CLI's JSON output.
+
+        Raises:
+            ValueError, KeyError, TypeError, IndexError: For output that is not the CLI's
+                JSON format.
+        """
         raise NotImplementedError
 
     def parse_output(self, stdout: str) -> tuple[str, bool]:
         """The final answer and whether the CLI reported success."""
-        raise NotImplementedError
+        run = self.parse_run(stdout)
+        return run.text, run.ok
 
-    def _full_prompt(self, user_message: str) -> str:
-        if not self.system_message:
+    def _full_prompt(self, user_message: str, session: str | None = None) -> str:
+        """The prompt with the system message first (a resumed session has it already)."""
+        if not self.system_message or session is not None:
             return user_message
         return f"{self.system_message}\n\n{user_message}"
 
@@ -114,7 +180,7 @@ class AgentCLI(LLMCallBase):
         with tempfile.TemporaryDirectory(prefix="chia-agent-") as scratch:
             argv, extra_env = self.build_command(user_message, servers, Path(scratch))
             cwd = self.work_dir or scratch
-            code, stdout, stderr = _run(argv, cwd, {**self.env, **extra_env}, self.timeout_s)
+            code, stdout, stderr = run_cli(argv, cwd, {**self.env, **extra_env}, self.timeout_s)
         if code is None:
             return QueryResult("", -9, f"{argv[0]}: timed out after {self.timeout_s} s", stdout)
         if not stdout.strip():
@@ -126,10 +192,12 @@ class AgentCLI(LLMCallBase):
         return QueryResult(answer, code, stderr, stdout, success=ok and code == 0)
 
 
-def _run(
+def run_cli(
     argv: list[str], cwd: str, env: dict[str, str], timeout_s: float
 ) -> tuple[int | None, str, str]:
     """Run ``argv`` in a new process group; (exit code or None on timeout, out, err).
+
+    A CLI that cannot be started is exit code 127 with the reason in ``err``.
 
     Output goes to files, not pipes: a background helper the agent left behind cannot
     hold a read open, and the whole group is killed once the CLI exits or times out.
@@ -176,7 +244,12 @@ class ClaudeCodeLLM(AgentCLI):
     default_executable = "claude"
 
     def build_command(
-        self, user_message: str, servers: dict[str, str], scratch: Path
+        self,
+        user_message: str,
+        servers: dict[str, str],
+        scratch: Path,
+        *,
+        session: str | None = None,
     ) -> tuple[list[str], dict[str, str]]:
         """``claude -p`` with a strict MCP config file allowing exactly these tools."""
         config = scratch / "mcp.json"
@@ -190,13 +263,27 @@ class ClaudeCodeLLM(AgentCLI):
             argv += ["--append-system-prompt", self.system_message]
         if self.model:
             argv += ["--model", self.model]
+        if session:
+            argv += ["--resume", session]
         return [*argv, *self.extra_args], {}
 
-    def parse_output(self, stdout: str) -> tuple[str, bool]:
-        """The ``result`` of the final JSON object; success unless ``is_error``."""
+    def parse_run(self, stdout: str) -> CLIRun:
+        """The final JSON object: ``result``, ``is_error``, ``session_id``, ``usage``."""
         result = json.loads(stdout.strip().splitlines()[-1])
         ok = not result.get("is_error", False) and result.get("subtype", "success") == "success"
-        return str(result.get("result", "")), ok
+        usage = result.get("usage") or {}
+        cached = int(usage.get("cache_read_input_tokens") or 0)
+        written = int(usage.get("cache_creation_input_tokens") or 0)
+        cost = result.get("total_cost_usd")
+        return CLIRun(
+            text=str(result.get("result", "")),
+            ok=ok,
+            session=result.get("session_id") or None,
+            tokens_in=int(usage.get("input_tokens") or 0) + cached + written,
+            tokens_out=int(usage.get("output_tokens") or 0),
+            tokens_cached=cached,
+            cost_usd=float(cost) if isinstance(cost, (int, float)) else None,
+        )
 
 
 class CodexLLM(AgentCLI):
@@ -205,7 +292,12 @@ class CodexLLM(AgentCLI):
     default_executable = "codex"
 
     def build_command(
-        self, user_message: str, servers: dict[str, str], scratch: Path
+        self,
+        user_message: str,
+        servers: dict[str, str],
+        scratch: Path,
+        *,
+        session: str | None = None,
     ) -> tuple[list[str], dict[str, str]]:
         """``codex exec --json`` with ``-c mcp_servers.<name>.url=...`` per tool."""
         argv = [self.executable, "exec", "--json", "--skip-git-repo-check"]
@@ -213,19 +305,37 @@ class CodexLLM(AgentCLI):
             argv += ["-c", f"mcp_servers.{name}.url={json.dumps(url)}"]
         if self.model:
             argv += ["-m", self.model]
-        return [*argv, *self.extra_args, self._full_prompt(user_message)], {}
+        argv += self.extra_args
+        if session:
+            argv += ["resume", session]
+        return [*argv, self._full_prompt(user_message, session)], {}
 
-    def parse_output(self, stdout: str) -> tuple[str, bool]:
+    def parse_run(self, stdout: str) -> CLIRun:
         """The last ``agent_message``; success if the turn completed and nothing failed."""
         answer, completed, failed = "", False, False
+        session: str | None = None
+        tokens = {"input_tokens": 0, "output_tokens": 0, "cached_input_tokens": 0}
         for event in _json_lines(stdout):
             kind = event.get("type")
             item = event.get("item") or {}
+            if kind == "thread.started":
+                session = event.get("thread_id") or session
             if kind == "item.completed" and item.get("type") == "agent_message":
                 answer = str(item.get("text", ""))
+            if kind == "turn.completed":
+                usage = event.get("usage") or {}
+                for key in tokens:
+                    tokens[key] += int(usage.get(key) or 0)
             completed = completed or kind == "turn.completed"
             failed = failed or kind in ("turn.failed", "error")
-        return answer, completed and not failed
+        return CLIRun(
+            answer,
+            completed and not failed,
+            session,
+            tokens_in=tokens["input_tokens"],
+            tokens_out=tokens["output_tokens"],
+            tokens_cached=tokens["cached_input_tokens"],
+        )
 
 
 class OpencodeLLM(AgentCLI):
@@ -234,7 +344,12 @@ class OpencodeLLM(AgentCLI):
     default_executable = "opencode"
 
     def build_command(
-        self, user_message: str, servers: dict[str, str], scratch: Path
+        self,
+        user_message: str,
+        servers: dict[str, str],
+        scratch: Path,
+        *,
+        session: str | None = None,
     ) -> tuple[list[str], dict[str, str]]:
         """``opencode run --format json``; ``OPENCODE_CONFIG`` lists the tools."""
         config = scratch / "opencode.json"
@@ -245,14 +360,39 @@ class OpencodeLLM(AgentCLI):
         argv = [self.executable, "run", "--format", "json"]
         if self.model:
             argv += ["--model", self.model]
-        argv = [*argv, *self.extra_args, self._full_prompt(user_message)]
+        if session:
+            argv += ["--session", session]
+        argv = [*argv, *self.extra_args, self._full_prompt(user_message, session)]
         return argv, {"OPENCODE_CONFIG": str(config)}
 
-    def parse_output(self, stdout: str) -> tuple[str, bool]:
+    def parse_run(self, stdout: str) -> CLIRun:
         """The text parts joined; success unless an ``error`` event was printed."""
         texts, failed = [], False
+        session: str | None = None
+        tokens_in = tokens_out = cached = 0
+        cost: float | None = None
         for event in _json_lines(stdout):
-            if event.get("type") == "text":
-                texts.append(str((event.get("part") or {}).get("text", "")))
-            failed = failed or event.get("type") == "error"
-        return "".join(texts), not failed
+            kind = event.get("type")
+            part = event.get("part") or {}
+            session = event.get("sessionID") or session
+            if kind == "text":
+                texts.append(str(part.get("text", "")))
+            if kind == "step_finish":
+                counts = part.get("tokens") or {}
+                cache = counts.get("cache") or {}
+                cached += int(cache.get("read") or 0)
+                tokens_in += int(counts.get("input") or 0) + int(cache.get("read") or 0)
+                tokens_in += int(cache.get("write") or 0)
+                tokens_out += int(counts.get("output") or 0) + int(counts.get("reasoning") or 0)
+                if isinstance(part.get("cost"), (int, float)):
+                    cost = (cost or 0.0) + float(part["cost"])
+            failed = failed or kind == "error"
+        return CLIRun("".join(texts), not failed, session, tokens_in, tokens_out, cached, cost)
+
+
+#: The agent CLIs by campaign provider name (``lm.provider``).
+AGENT_CLIS: dict[str, type[AgentCLI]] = {
+    "claude-code": ClaudeCodeLLM,
+    "codex": CodexLLM,
+    "opencode": OpencodeLLM,
+}
