@@ -5,9 +5,12 @@ Routes (all ``GET``; nothing here writes):
 * ``/`` and ``/ui/...``: the web UI from the ``dashboard/`` asset folder.
 * ``/api/run``: run id, sites with their tallies, and whether the run spans several sites.
 * ``/api/status``: per-site status and placement, plus a merged top-level view.
-* ``/api/events?after=N``: the merged timeline, or only what arrived after cursor ``N``.
-* ``/api/stream?after=N``: Server-Sent Events; ``events`` and ``status`` messages as the
-  files change.
+* ``/api/events?after=N&tail=K``: the merged timeline, or only what arrived after cursor
+  ``N``; with ``tail``, only the newest ``K`` of those (``skipped`` counts the rest).
+* ``/api/stream?after=N&tail=K``: Server-Sent Events; ``events`` (each message at most
+  ``K`` events, the newest) and ``status`` messages as the files change.
+* ``/api/aggregates`` and ``/api/timeline``: tallies and filtered pages for big runs
+  (:mod:`chia.dashboard.query`).
 * ``/api/export/perfetto``: the run as a Chrome/Perfetto trace (``chia trace export``),
   streamed as an attachment while it is written.
 
@@ -100,6 +103,19 @@ def _after(request: web.Request) -> int:
     return value
 
 
+#: The largest ``tail`` a request may ask for (the UI keeps 20,000 events).
+MAX_TAIL = 100_000
+
+
+def _tail(request: web.Request) -> int | None:
+    raw = request.query.get("tail")
+    if raw is None:
+        return None
+    if not (raw.isdigit() and 0 < int(raw) <= MAX_TAIL):
+        raise web.HTTPBadRequest(text=f"tail must be 1 to {MAX_TAIL}, got {raw[:40]!r}\n")
+    return int(raw)
+
+
 def _merge_snapshots(snapshots: list[dict[str, Any]]) -> dict[str, Any]:
     agents: list[dict[str, Any]] = []
     placed: list[dict[str, Any]] = []
@@ -142,7 +158,7 @@ async def _status(request: web.Request) -> web.Response:
 
 async def _events(request: web.Request) -> web.Response:
     store = request.app[STATE_KEY].store
-    _, body = store.events_json(_after(request))
+    _, body = store.events_json(_after(request), _tail(request))
     return web.Response(body=body, content_type="application/json")
 
 
@@ -154,6 +170,7 @@ async def _stream(request: web.Request) -> web.StreamResponse:
     state = request.app[STATE_KEY]
     header = request.headers.get("Last-Event-ID")
     cursor = int(header) if header and header.isdigit() else _after(request)
+    tail = _tail(request)
     response = web.StreamResponse(
         headers={"Content-Type": "text/event-stream", "Cache-Control": "no-cache"}
     )
@@ -161,7 +178,7 @@ async def _stream(request: web.Request) -> web.StreamResponse:
     seen_status = -1
     while not state.closing:
         if state.store.cursor > cursor:
-            cursor, data = state.store.events_json(cursor)
+            cursor, data = state.store.events_json(cursor, tail)
             await _send(response, "events", data, cursor)
         if state.store.snapshot_version != seen_status:
             seen_status = state.store.snapshot_version

@@ -5,10 +5,10 @@ The store keeps every event (as its JSON line, in causal order) and this module 
 what a view needs from them:
 
 * :class:`Aggregates`: per site, per agent and per site pair (sender's site to
-  receiver's site): event and message counts, the first and last activity, a rate, model
-  calls, tokens and cost (the sum of each ``llm_call``'s ``cost_usd``; calls without a
-  price are counted apart, never as 0), and the run's total; counted incrementally (each
-  event once, about 2 us).
+  receiver's site): event counts (in all and by kind), message counts, the first and
+  last activity, a rate, model calls, tokens and cost (the sum of each ``llm_call``'s
+  ``cost_usd``; calls without a price are counted apart, never as 0), and the run's
+  total; counted incrementally (each event once, about 3 us).
 * :func:`parse_timeline_query` and :func:`timeline_page`: one page of the timeline,
   newest first, filtered by site, agent, kind, text, Lamport clock range or time range,
   with an opaque cursor to the next (older) page. Bad values are a :class:`QueryError`
@@ -36,6 +36,7 @@ __all__ = [
     "TimelineQuery",
     "parse_timeline_query",
     "timeline_page",
+    "with_seq",
 ]
 
 #: Events in a page when the query does not say.
@@ -56,6 +57,11 @@ _TOKENS_CACHED = re.compile(rb'"tokens_cached":(\d+)')
 _COST = re.compile(rb'"cost_usd":([-+.\deE]+)')
 
 
+def with_seq(entry: Entry) -> bytes:
+    """An event's JSON line as served: its arrival number spliced in as ``"seq"``."""
+    return b'{"seq":%d,' % entry[1] + entry[2][1:]
+
+
 class QueryError(ValueError):
     """A query the API cannot answer; its text says which parameter and why (HTTP 400)."""
 
@@ -73,6 +79,7 @@ class _Tally:
     model_calls: int = 0
     cost_usd: float = 0.0
     unpriced_calls: int = 0
+    kinds: dict[bytes, int] = field(default_factory=dict)
 
     def merge(self, other: _Tally) -> None:
         self.events += other.events
@@ -86,6 +93,8 @@ class _Tally:
         self.model_calls += other.model_calls
         self.cost_usd += other.cost_usd
         self.unpriced_calls += other.unpriced_calls
+        for kind, count in other.kinds.items():
+            self.kinds[kind] = self.kinds.get(kind, 0) + count
 
     def count_call(self, line: bytes) -> None:
         """Add one ``llm_call`` event's tokens and cost."""
@@ -113,6 +122,7 @@ class _Tally:
             "model_calls": self.model_calls,
             "cost_usd": round(self.cost_usd, 9),
             "unpriced_calls": self.unpriced_calls,
+            "kinds": {kind.decode(): count for kind, count in sorted(self.kinds.items())},
             "first": self.first if seen else None,
             "last": self.last if seen else None,
             "events_per_s": round(self.events / span, 3) if span > 0 else None,
@@ -147,6 +157,10 @@ class Aggregates:
                 tally = agents[(site, agent)] = _Tally()
                 self._agent_site.setdefault(agent, site)
             tally.events += 1
+            found = _KIND.search(line)
+            if found is not None:
+                kinds = tally.kinds
+                kinds[found[1]] = kinds.get(found[1], 0) + 1
             if when > tally.last:
                 tally.last = when
             if when < tally.first:
@@ -344,7 +358,7 @@ def timeline_page(merged: Sequence[Entry], query: TimelineQuery) -> tuple[list[b
     while index >= 0 and len(lines) < query.limit:
         entry = merged[index]
         if query.matches(entry):
-            lines.append(entry[2])
+            lines.append(with_seq(entry))
         index -= 1
     more = index >= 0
     return lines, encode_cursor(merged[index + 1]) if more and lines else None

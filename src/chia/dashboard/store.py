@@ -6,8 +6,9 @@ in order of arrival: a browser asks for ``after=<seq>`` and receives only what i
 even when a late site's events sort before ones it already has (it inserts them in
 causal order). The merged list itself is kept in causal order (Lamport clock, then time).
 
-The store only reads. Events are kept as their JSON line with ``"seq"`` spliced in, so
-serving them never re-serializes a model.
+The store only reads. Events are kept as their JSON lines, untouched; ``"seq"`` is spliced
+into the ones served (a browser holds a window of them, not the run), so serving never
+re-serializes a model and loading never copies a line.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
-from chia.dashboard.query import Aggregates, TimelineQuery, timeline_page
+from chia.dashboard.query import Aggregates, TimelineQuery, timeline_page, with_seq
 from chia.dashboard.sites import discover_sites, read_site_snapshot, snapshot_signature
 from chia.events import EVENT_KINDS, SITE_WRITER
 from chia.events.reader import CausalKey, EventFileCursor, site_event_files
@@ -33,7 +34,7 @@ __all__ = ["RunStore", "SiteCounts"]
 
 #: The causal sort key: Lamport clock, wall time, site, writer (``causal_key`` order).
 Key = CausalKey
-#: One stored event: its key, its arrival number, and its JSON line with ``"seq"`` in it.
+#: One stored event: its key, its arrival number, and its JSON line as written.
 #: Plain tuples sort in C: keys first, and seq (unique) settles any tie.
 _Entry = tuple[Key, int, bytes]
 
@@ -72,6 +73,7 @@ def _gc_paused() -> Iterator[None]:
     try:
         yield
     finally:
+        gc.freeze()  # what was loaded stays: later collections need not scan it again
         if was_enabled:
             gc.enable()
 
@@ -134,10 +136,7 @@ class RunStore:
     def _add(self, batch: list[tuple[Key, bytes]]) -> None:
         batch.sort(key=itemgetter(0))
         start = len(self._arrived) + 1
-        entries = [
-            (key, seq, b'{"seq":%d,' % seq + line[1:])
-            for seq, (key, line) in enumerate(batch, start=start)
-        ]
+        entries = [(key, seq, line) for seq, (key, line) in enumerate(batch, start=start)]
         self._arrived += entries
         merged = self._merged
         if not merged or entries[0] >= merged[-1]:
@@ -149,23 +148,28 @@ class RunStore:
             for entry in entries:
                 bisect.insort_right(merged, entry)
 
-    def events_json(self, after: int = 0) -> tuple[int, bytes]:
-        """The events as a JSON document ``{"cursor", "total", "events": [...]}``.
+    def events_json(self, after: int = 0, tail: int | None = None) -> tuple[int, bytes]:
+        """The events as a JSON document ``{"cursor", "total", "skipped", "events": [...]}``.
 
         Args:
             after: 0 for the whole merged timeline; a sequence number for only the events
                 that arrived after it (in causal order among themselves).
+            tail: At most this many: the newest (in causal order) of those asked for;
+                ``skipped`` says how many older ones were left out.
 
         Returns:
             The cursor the document ends at, and the document.
         """
         with self._lock:
-            if after <= 0:
-                lines = [entry[2] for entry in self._merged]
-            else:
-                lines = [entry[2] for entry in sorted(self._arrived[after:])]
+            chosen = self._merged if after <= 0 else sorted(self._arrived[after:])
+            skipped = 0 if tail is None else max(0, len(chosen) - tail)
+            lines = [with_seq(entry) for entry in chosen[skipped:]]
             cursor = len(self._arrived)
-            head = b'{"cursor":%d,"total":%d,"events":[' % (cursor, len(self._merged))
+            head = b'{"cursor":%d,"total":%d,"skipped":%d,"events":[' % (
+                cursor,
+                len(self._merged),
+                skipped,
+            )
         return cursor, head + b",".join(lines) + b"]}"
 
     def aggregates_json(self, top_agents: int | None = None) -> dict[str, Any]:

@@ -71,6 +71,22 @@ async def test_bad_cursor_is_a_400(client, after):
     assert response.status == 400
 
 
+async def test_tail_serves_only_the_newest_events_and_counts_the_rest(client):
+    whole = await _json(client, "/api/events")
+    tail = await _json(client, "/api/events?tail=2")
+    assert tail["events"] == whole["events"][-2:]
+    assert tail["skipped"] == 4 and tail["total"] == 6 and tail["cursor"] == 6
+    assert (await _json(client, "/api/events?tail=100"))["skipped"] == 0
+
+
+@pytest.mark.parametrize("tail", ["0", "x", "-3", "100001", "9" * 400])
+async def test_bad_tail_is_a_400_with_the_limit(client, tail):
+    for path in ("/api/events", "/api/stream"):
+        response = await client.get(f"{path}?tail={tail}")
+        assert response.status == 400
+        assert "tail must be 1 to 100000" in await response.text()
+
+
 async def test_aggregates_and_a_filtered_timeline_page(client):
     await asyncio.sleep(0.2)  # the poller's first refresh
     totals = await _json(client, "/api/aggregates")

@@ -11,6 +11,7 @@ from chia.events import (
     merge_events,
     site_event_files,
 )
+from chia.events.reader import MAX_LINE_BYTES
 
 
 def _write(path, n, site="s", writer="w"):
@@ -84,3 +85,20 @@ def test_keyed_read_checks_headers_and_orders_like_causal_key(tmp_path):
     assert [key for key, _ in keyed] == [causal_key(e) for e in written]
     assert [line for _, line in keyed] == [e.model_dump_json().encode() for e in written]
     assert cursor.bad_lines == 4
+
+
+def test_keyed_read_skips_a_runaway_line_and_strips_padded_ones(tmp_path):
+    path = tmp_path / "events" / "w.jsonl"
+    written = _write(path, 2)
+    good = written[0].model_dump_json()
+    huge = good.replace('"message":"0"', '"message":"' + "x" * MAX_LINE_BYTES + '"')
+    with path.open("a") as handle:
+        handle.write(huge + "\n")  # a valid event, but over the limit
+        handle.write("   \n")  # blank: not an event, not an error
+        handle.write(f"  {good}\r\n")  # padded: kept, without the padding
+    cursor = EventFileCursor(path)
+    keyed = cursor.read_new_keyed()
+    assert cursor.bad_lines == 1
+    assert [line for _, line in keyed] == [e.model_dump_json().encode() for e in written] + [
+        good.encode()
+    ]
