@@ -22,13 +22,13 @@ export async function getJSON(path) {
 }
 
 /**
- * Open the live stream from cursor `after`.
+ * Open the live stream from cursor `after`, at most `tail` events per message (the newest).
  * `handlers.events(doc)` gets `{cursor, events}`; `handlers.status(doc)` the status view;
  * `handlers.connection(state)` is told "live" or "reconnecting". EventSource reconnects
  * on its own and resends the last cursor as Last-Event-ID, so nothing is fetched twice.
  */
-export function openStream(after, handlers) {
-  const source = new EventSource(`/api/stream?after=${after}`);
+export function openStream(after, tail, handlers) {
+  const source = new EventSource(`/api/stream?after=${after}&tail=${tail}`);
   source.addEventListener("events", (msg) => handlers.events(JSON.parse(msg.data)));
   source.addEventListener("status", (msg) => handlers.status(JSON.parse(msg.data)));
   source.onopen = () => handlers.connection("live");

@@ -14,9 +14,18 @@ function card(id, label, value, extra, detail) {
   );
 }
 
+// Each site's cost under the run's, for a few sites; with more, the header's site badges
+// carry them.
+const COST_DETAIL_SITES = 4;
+
 function siteCosts(metrics) {
+  if (metrics.siteCosts.size > COST_DETAIL_SITES) return null;
   return [...metrics.siteCosts.entries()].sort(([a], [b]) => a.localeCompare(b))
     .map(([site, cost]) => `${site} ${costText(cost)}`).join(" · ");
+}
+
+function costLabel(cost) {
+  return cost.unpriced ? `model cost, + ${num(cost.unpriced)} unpriced calls` : "model cost";
 }
 
 /** Render the cards for the metrics at the current replay position. */
@@ -36,6 +45,7 @@ export function renderCards(metrics, topology) {
     ),
     card("tools", "tool calls", num(metrics.toolCalls)),
     card("tokens", "tokens in / out", `${num(metrics.tokensIn)} / ${num(metrics.tokensOut)}`),
-    card("cost", "model cost", costText(metrics.cost), "", siteCosts(metrics)),
+    card("cost", costLabel(metrics.cost), costText({ ...metrics.cost, unpriced: 0 }), "",
+      siteCosts(metrics)),
   );
 }

@@ -1,4 +1,7 @@
-// The merged timeline in the browser: events kept in causal order, deduplicated by seq.
+// The merged timeline in the browser: a bounded window of the newest events, kept in
+// causal order and deduplicated by seq. A big run never lives in the page: the server
+// sends at most `capacity` events (`tail`), the oldest fall out as new ones arrive, and
+// counts over the whole run come from /api/aggregates instead (see metrics.js).
 
 /** Compare two events by Lamport clock, then time, then site and writer. */
 export function causalCompare(a, b) {
@@ -11,10 +14,13 @@ export function causalCompare(a, b) {
 }
 
 export class EventLog {
-  constructor() {
+  constructor(capacity = 20000) {
+    this.capacity = capacity;
     this.events = [];
     this.cursor = 0;
     this.seen = new Set();
+    this.total = 0; // events in the whole run, as the server last said
+    this.truncated = false; // true once the run holds more than the window
   }
 
   /** Add a batch from the server; returns how many were new. */
@@ -27,6 +33,13 @@ export class EventLog {
       added += 1;
     }
     this.cursor = Math.max(this.cursor, doc.cursor);
+    this.total = Math.max(this.total, doc.total ?? 0, this.events.length);
+    if (doc.skipped) this.truncated = true;
+    const excess = this.events.length - this.capacity;
+    if (excess > 0) {
+      for (const old of this.events.splice(0, excess)) this.seen.delete(old.seq);
+      this.truncated = true;
+    }
     return added;
   }
 

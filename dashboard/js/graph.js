@@ -1,9 +1,15 @@
 // The agent graph: one swimlane per site (per host in single-site runs), one node per
 // agent, one edge per sender→recipient pair with its message count. Cross-site (or
-// cross-node) edges are dashed and labelled.
+// cross-node) edges are dashed and labelled. With more agents than a graph of agents can
+// show readably, the site graph (site-graph.js) is drawn instead.
 
 import { replace, svg } from "./dom.js";
+import { renderSiteGraph } from "./site-graph.js";
 import { routeOf } from "./topology.js";
+
+/** The most agents drawn one node each; more, and sites are the nodes. */
+export const MAX_AGENT_NODES = 24;
+const siteView = { expanded: null };
 
 const LANE_W = 240;
 const ROW_H = 90;
@@ -48,10 +54,20 @@ function edgePath(a, b, bend) {
   return `M${a.x},${a.y} Q${mx},${my} ${b.x},${b.y}`;
 }
 
-/** Draw the graph for events[0:upto]; `onSelect(message)` gets a clicked edge's last message. */
-export function renderGraph(events, upto, topology, metrics, onSelect) {
+/**
+ * Draw the graph for events[0:upto]; `onSelect(message)` gets a clicked edge's last
+ * message; `onChange()` re-renders after a site is expanded or collapsed.
+ */
+export function renderGraph(events, upto, topology, metrics, onSelect, onChange) {
   const names = new Set(topology.agents());
   for (const name of metrics.agents.keys()) names.add(name);
+  if (names.size > MAX_AGENT_NODES || metrics.windowed) {
+    renderSiteGraph(events, upto, topology, metrics, siteView, (site) => {
+      siteView.expanded = site;
+      onChange?.();
+    });
+    return;
+  }
   const edges = collectEdges(events, upto, topology);
   const { laneNames, pos, width, height } = layout(topology, [...names].sort());
   const lanes = laneNames.map((lane, i) =>

@@ -1,6 +1,7 @@
 // The header: run id, run state, and (federated runs only) the sites badge.
 
 import { el, num, replace } from "./dom.js";
+import { costText } from "./metrics.js";
 
 /** Render the header from the run document, the metrics and the topology. */
 export function renderHeader(run, metrics, topology) {
@@ -21,6 +22,9 @@ export function renderHeader(run, metrics, topology) {
       el("strong", { text: site.site }),
       ` ${site.agents.length} agent${site.agents.length === 1 ? "" : "s"} · `,
       `${num(site.events)} events`,
+      metrics.siteCosts.has(site.site)
+        ? el("span", { class: "site-cost", text: ` · ${costText(metrics.siteCosts.get(site.site))}` })
+        : null,
     ),
   );
   replace(badge, label, items);

@@ -3,6 +3,7 @@
 // sum of each llm_call's cost_usd, priced when the call was made (chia.llm.prices); a
 // call with no price is counted as unpriced, never as free.
 
+import { num } from "./dom.js";
 import { SITE_WRITER, routeOf } from "./topology.js";
 
 function blankAgent(name) {
@@ -35,7 +36,7 @@ const STATE_BY_KIND = {
 export function costText(cost) {
   if (!cost || !cost.modelCalls) return "—";
   const text = `$${cost.costUsd.toFixed(6)}`;
-  return cost.unpriced ? `${text} + ${cost.unpriced} unpriced` : text;
+  return cost.unpriced ? `${text} + ${num(cost.unpriced)} unpriced` : text;
 }
 
 /** Fold events[0:upto] into run metrics and per-agent counters. */
@@ -96,4 +97,44 @@ function runState(m, upto) {
     return "finished";
   }
   return upto ? "running" : "waiting";
+}
+
+function costOf(tally) {
+  return { modelCalls: tally.model_calls, costUsd: tally.cost_usd, unpriced: tally.unpriced_calls };
+}
+
+const ERROR_KINDS = ["agent_failed", "message_rejected", "model_error"];
+
+/**
+ * A run bigger than the page's window: replace the counts folded from the window with the
+ * server's tallies over every event (/api/aggregates). States, results and hosts still
+ * come from the window and the status snapshots.
+ */
+export function applyAggregates(m, agg) {
+  const run = agg.run;
+  const kinds = run.kinds || {};
+  m.windowed = true;
+  m.totalEvents = run.events;
+  m.decisions = kinds.decision || 0;
+  m.messages = run.messages_sent;
+  m.toolCalls = kinds.tool_call || 0;
+  m.tokensIn = run.tokens_in;
+  m.tokensOut = run.tokens_out;
+  m.errors = ERROR_KINDS.reduce((sum, kind) => sum + (kinds[kind] || 0), 0);
+  m.cost = costOf(run);
+  m.siteCosts = new Map(agg.sites.map((site) => [site.site, costOf(site)]));
+  m.crossSite = agg.site_pairs.filter((p) => p.from !== p.to)
+    .reduce((sum, p) => sum + p.messages, 0);
+  m.sitePairs = agg.site_pairs;
+  for (const row of agg.agents) {
+    if (row.agent === SITE_WRITER) continue;
+    if (!m.agents.has(row.agent)) m.agents.set(row.agent, blankAgent(row.agent));
+    const a = m.agents.get(row.agent);
+    const k = row.kinds || {};
+    Object.assign(a, {
+      events: row.events, decisions: k.decision || 0, sent: row.messages_sent,
+      received: row.messages_received, toolCalls: k.tool_call || 0,
+      tokensIn: row.tokens_in, tokensOut: row.tokens_out, ...costOf(row),
+    });
+  }
 }

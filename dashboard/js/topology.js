@@ -4,11 +4,18 @@
 /** The writer name of a site's own events (chia.events.SITE_WRITER; a test keeps them equal). */
 export const SITE_WRITER = "_site";
 
-/** Build the topology from the status document and the events seen so far. */
-export function buildTopology(status, events) {
+/**
+ * Build the topology from the status document, the events in the window and (when given)
+ * the run document, whose per-site agent lists name every agent of a run too big to hold.
+ */
+export function buildTopology(status, events, run) {
   const siteOf = new Map();
   const hostOf = new Map();
   const sites = new Set(Object.keys(status.sites || {}));
+  for (const site of run?.sites || []) {
+    sites.add(site.site);
+    for (const agent of site.agents) siteOf.set(agent, site.site);
+  }
   for (const agent of status.status?.agents || []) {
     siteOf.set(agent.agent, agent.site);
     if (agent.host) hostOf.set(agent.agent, agent.host);

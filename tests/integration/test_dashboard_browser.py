@@ -99,11 +99,15 @@ def test_model_cost_is_shown_per_agent_per_site_and_for_the_run(browser, tmp_pat
     with background_command(argv, URL) as dashboard:
         page = browser.new_page(viewport={"width": 1400, "height": 1000})
         page.goto(dashboard.match.group(1))
-        expect(page.locator("[data-card=cost] .card-value")).to_have_text("$0.003500 + 1 unpriced")
+        expect(page.locator("[data-card=cost] .card-value")).to_have_text("$0.003500")
+        label = page.inner_text("[data-card=cost] .card-label")
+        assert label == "model cost, + 1 unpriced calls"
         detail = page.inner_text("[data-card=cost] .card-detail")
         assert detail == "aurora $0.001500 · crux $0.002000 + 1 unpriced"
         assert "$0.001500" in page.inner_text("#agents tr[data-agent=agent-a]")
         assert "$0.002000 + 1 unpriced" in page.inner_text("#agents tr[data-agent=agent-c]")
+        crux = page.inner_text("#sites-badge .site[data-site=crux]")
+        assert crux.endswith("· $0.002000 + 1 unpriced"), crux
         page.close()
     assert dashboard.proc.returncode == 0
 
