@@ -8,7 +8,13 @@ from typing import Any
 
 from chia.agent.policy import Policy
 from chia.agent.scripted import scripted_policy
-from chia.campaign.model import AgentSpec, CampaignSpec, LMSettings, PromptProfile
+from chia.campaign.model import (
+    AGENT_CLI_TIMEOUT_S,
+    AgentSpec,
+    CampaignSpec,
+    LMSettings,
+    PromptProfile,
+)
 from chia.errors import ChiaUsageError
 from chia.llm.errors import MissingAPIKeyError
 from chia.llm.prices import PriceMap, PriceTable
@@ -20,8 +26,16 @@ from chia.llm.recording import (
     read_records,
     records_path,
 )
+from chia.llm.settings import AGENT_CLI_PROVIDERS
 
-__all__ = ["check_lm", "lm_override", "make_model", "make_policy", "model_readiness"]
+__all__ = [
+    "agent_lm",
+    "check_lm",
+    "lm_override",
+    "make_model",
+    "make_policy",
+    "model_readiness",
+]
 
 #: LMSettings fields that only one provider reads.
 _PROVIDER_FIELDS = ("thinking_budget", "region", "aws_profile", "base_model", "project", "location")
@@ -55,7 +69,25 @@ def lm_override(
     )
     if provider != base.provider:  # region, project... belong to the campaign's provider
         fields.update({name: None for name in _PROVIDER_FIELDS})
+    if provider in AGENT_CLI_PROVIDERS and provider != base.provider:
+        # sampling limits mean nothing to a CLI, and its timeout bounds a whole run
+        fields.update(temperature=None, max_tokens=None)
+        if "timeout_s" not in base.model_fields_set:
+            fields["timeout_s"] = AGENT_CLI_TIMEOUT_S
     return LMSettings.model_validate(fields)
+
+
+def agent_lm(
+    campaign: CampaignSpec, agent: AgentSpec | None, override: LMSettings | None
+) -> LMSettings:
+    """The model settings ``agent`` decides with.
+
+    The agent's own ``lm`` wins (a campaign pins it, e.g. to an agent CLI); else the
+    override (``spawn-site --model``), else the campaign's ``lm``.
+    """
+    if agent is not None and agent.lm is not None:
+        return agent.lm
+    return override or campaign.lm
 
 
 def make_model(lm: LMSettings, system_message: str = "") -> Any:
@@ -126,8 +158,12 @@ def make_policy(
 ) -> Policy:
     """Return the policy for ``campaign``'s ``lm`` settings (or ``lm``, an override).
 
-    ``scripted`` plays the campaign's ``policy`` section offline; any other provider gets
-    an :class:`~chia.agent.llm_policy.LLMPolicy` with the agent's MCP tools. With
+    ``scripted`` plays the campaign's ``policy`` section offline; an agent CLI
+    (``claude-code``, ``codex``, ``opencode``) gets an
+    :class:`~chia.agent.cli_policy.AgentCLIPolicy` (its session kept in
+    ``<run_dir>/agent_cli/``); any other provider gets an
+    :class:`~chia.agent.llm_policy.LLMPolicy` with the agent's MCP tools. The agent's own
+    ``lm`` wins over ``lm`` and the campaign's (:func:`agent_lm`). With
     ``run_dir``, every model call is recorded in ``<run_dir>/llm/<agent>.jsonl``
     (:mod:`chia.llm.recording`). With ``replay``, the model is the recorded run's
     answers for this agent (:mod:`chia.llm.replay`), and ``lm``, if given, names the model
@@ -153,17 +189,51 @@ def make_policy(
             ``policy`` section, prompts are missing, or the model settings cannot work;
             a record file is corrupt (file and line named).
     """
+    chosen = agent_lm(campaign, agent, lm)
+    if chosen.provider in AGENT_CLI_PROVIDERS:
+        if replay is not None:
+            raise ChiaUsageError(
+                f"agent {agent.name if agent else '?'!r} runs the agent CLI {chosen.provider!r}: "
+                "a recorded run cannot replay it"
+            )
+        return _cli_policy(campaign, prompts, agent, chosen, workdir, run_dir)
     if replay is not None:
         return _replay_policy(
             campaign, prompts, agent, lm, workdir, run_dir, replay, landmark, prices
         )
-    lm = lm or campaign.lm
+    lm = chosen
     if lm.provider == "scripted":
         return _scripted(campaign)
     model = make_model(lm)
     if run_dir is not None and agent is not None:
         model = RecordingModel(model, _identity(lm), _call_log(run_dir, campaign, agent))
     return _llm_policy(campaign, prompts, agent, model, workdir, lm.timeout_s, prices)
+
+
+def _cli_policy(
+    campaign: CampaignSpec,
+    prompts: PromptProfile | None,
+    agent: AgentSpec | None,
+    lm: LMSettings,
+    workdir: Path | None,
+    run_dir: Path | None,
+) -> Policy:
+    from chia.agent.cli_policy import AgentCLIPolicy
+    from chia.agent.mcp_tools import McpToolbox
+
+    if prompts is None:
+        raise ChiaUsageError(f"campaign {campaign.name!r}: an agent CLI needs a prompt profile")
+    toolbox = None
+    if agent is not None and agent.mcp_servers:
+        toolbox = McpToolbox(campaign.mcp_servers, agent, workdir=workdir, timeout_s=lm.timeout_s)
+    return AgentCLIPolicy(
+        make_model(lm),
+        lm.provider,
+        prompts,
+        toolbox,
+        state_dir=run_dir / "agent_cli" if run_dir is not None else None,
+        agent=agent.name if agent is not None else "agent",
+    )
 
 
 def _scripted(campaign: CampaignSpec) -> Policy:

@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_vali
 
 from chia.finish import FinalReason
 from chia.llm.prices import PriceMap
+from chia.llm.settings import AGENT_CLI_PROVIDERS
 from chia.names import NAME_PATTERN
 from chia.timeouts import DELIVERY_DEADLINE_S
 
@@ -39,6 +40,9 @@ EnvVarName = Annotated[str, StringConstraints(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$
 #: Tools every campaign agent has, whatever its MCP servers.
 BUILTIN_TOOLS = ("send_message", "finish_turn", "submit_result")
 
+#: An agent CLI's run limit when ``lm.timeout_s`` is not given: a whole turn, not one call.
+AGENT_CLI_TIMEOUT_S = 900.0
+
 
 class StrictModel(BaseModel):
     """A frozen model that rejects unknown keys."""
@@ -47,7 +51,12 @@ class StrictModel(BaseModel):
 
 
 class LMSettings(StrictModel):
-    """How agents reach a language model. Keys are never stored here, only a variable name."""
+    """How agents reach a language model. Keys are never stored here, only a variable name.
+
+    For an agent CLI (``claude-code``, ``codex``, ``opencode``) ``model`` may be left out
+    (``default``: the CLI's own choice) and ``timeout_s`` bounds a whole CLI run
+    (default 900 s).
+    """
 
     provider: str = "scripted"
     model: str = "scripted"
@@ -77,6 +86,13 @@ class LMSettings(StrictModel):
     location: str | None = Field(
         None, description="vertex: the region (or GOOGLE_CLOUD_LOCATION; us-central1)."
     )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _agent_cli_defaults(cls, data: Any) -> Any:
+        if isinstance(data, dict) and data.get("provider") in AGENT_CLI_PROVIDERS:
+            return {"model": "default", "timeout_s": AGENT_CLI_TIMEOUT_S, **data}
+        return data
 
     @model_validator(mode="before")
     @classmethod
@@ -140,6 +156,11 @@ class AgentSpec(StrictModel):
     )
     resources: list[Name] = Field(default_factory=list)
     site: Name | None = Field(None, description="Default placement (site name).")
+    lm: LMSettings | None = Field(
+        None,
+        description="This agent's model, over the campaign's 'lm' (e.g. one agent on an "
+        "agent CLI, the others on an API model).",
+    )
 
 
 class CounterPolicy(StrictModel):

@@ -57,19 +57,39 @@ _PROVIDER_ONLY = {
 }
 
 
+#: LMSettings fields an agent CLI has no use for: it has its own settings and credentials.
+#: (``max_retries`` and ``retry_backoff_s`` have defaults, so they are ignored instead.)
+_NOT_FOR_AGENT_CLIS = (
+    "base_url",
+    "api_key_env",
+    "temperature",
+    "max_tokens",
+    "user",
+    *_PROVIDER_ONLY,
+)
+
+
 def lm_problems(lm: LMSettings) -> list[str]:
     """Problems of the ``lm`` section that need no key or network.
 
     An unknown provider (the known ones listed), a model name the provider does not serve,
-    and fields set for a provider that does not read them (``region`` on ``vertex``...).
+    and fields set for a provider that does not read them (``region`` on ``vertex``,
+    ``temperature`` on an agent CLI...).
     """
-    from chia.llm.settings import known_providers, model_problem
+    from chia.llm.settings import AGENT_CLI_PROVIDERS, known_providers, model_problem
 
     known = known_providers()
     if lm.provider not in known:
         return [f"lm.provider {lm.provider!r} is unknown; known: {', '.join(known)}"]
     if lm.provider == "scripted":
         return []
+    if lm.provider in AGENT_CLI_PROVIDERS:
+        return [
+            f"lm.{name} does not apply to lm.provider {lm.provider!r}: an agent CLI uses its "
+            "own settings and credentials; remove it"
+            for name in _NOT_FOR_AGENT_CLIS
+            if getattr(lm, name) is not None
+        ]
     problem = model_problem(lm.provider, lm.model)
     return ([problem] if problem else []) + [
         f"lm.{name} applies to lm.provider {' or '.join(providers)}, not {lm.provider!r}"
@@ -86,6 +106,9 @@ def campaign_problems(campaign: CampaignSpec, *, federated: bool = False) -> lis
         federated: Allow peers and the initial agent to be absent (on another site).
     """
     problems = lm_problems(campaign.lm)
+    for agent in campaign.agents:
+        if agent.lm is not None:
+            problems += [f"agent {agent.name!r}: {p}" for p in lm_problems(agent.lm)]
     problems += [f"duplicate agent name {n!r}" for n in _duplicates(campaign.agent_names)]
     servers = [server.name for server in campaign.mcp_servers]
     resources = [resource.name for resource in campaign.resources]

@@ -8,7 +8,13 @@ from typing import Any
 from chia.base.llm_call import LLMCallBase
 from chia.llm.errors import LLMConfigError
 from chia.llm.script import Script
-from chia.llm.settings import NATIVE_PROVIDERS, PRESETS, LLMConfig, known_providers
+from chia.llm.settings import (
+    AGENT_CLI_PROVIDERS,
+    NATIVE_PROVIDERS,
+    PRESETS,
+    LLMConfig,
+    known_providers,
+)
 
 __all__ = ["make_llm", "parse_model_ref"]
 
@@ -18,6 +24,37 @@ _COMMON = frozenset(
     {"temperature", "max_tokens", "timeout_s", "max_retries", "retry_backoff_s", "user"}
 )
 _SCRIPTED = frozenset({"script", "message", "start", "target"})
+#: Settings an agent CLI reads; retries are its own business, so those are ignored.
+_AGENT_CLI = frozenset({"timeout_s", "max_retries", "retry_backoff_s"})
+
+
+def _agent_cli(
+    provider: str, model: str, base_url: str | None, api_key_env: str | None,
+    system_message: str, settings: dict[str, Any],
+) -> LLMCallBase:  # fmt: skip
+    import shutil
+
+    from chia.llm.agent_cli import AGENT_CLIS
+
+    given = sorted(set(settings) - _AGENT_CLI) + [
+        name for name, value in (("base_url", base_url), ("api_key_env", api_key_env)) if value
+    ]
+    if given:
+        raise LLMConfigError(
+            f"lm provider {provider!r} (an agent CLI) does not take {', '.join(given)}: it "
+            "uses its own settings and credentials"
+        )
+    executable = AGENT_CLI_PROVIDERS[provider]
+    if shutil.which(executable) is None:
+        raise LLMConfigError(
+            f"lm provider {provider!r} runs the {executable!r} executable, which is not on "
+            "PATH: install it, or put its directory on PATH"
+        )
+    return AGENT_CLIS[provider](
+        system_message,
+        model=None if model == "default" else model,
+        timeout_s=float(settings.get("timeout_s", 1800.0)),
+    )
 
 
 def parse_model_ref(ref: str) -> tuple[str, str]:
@@ -77,8 +114,9 @@ def make_llm(
     Args:
         provider: ``openai_compatible``, a preset (``openai``, ``openrouter``, ``groq``,
             ``fireworks``, ``ollama``, ``vllm``, ``argo``), a native provider
-            (``anthropic``, ``bedrock``, ``vertex``; the ``providers`` extra) or
-            ``scripted``.
+            (``anthropic``, ``bedrock``, ``vertex``; the ``providers`` extra), an agent
+            CLI (``claude-code``, ``codex``, ``opencode``: its executable must be on PATH;
+            model ``default`` is the CLI's own) or ``scripted``.
         model: The model name sent to the provider.
         base_url: The endpoint, overriding the preset's.
         api_key_env: The NAME of the variable holding the key, overriding the preset's.
@@ -99,6 +137,8 @@ def make_llm(
     settings = {k: v for k, v in settings.items() if v is not None}
     if provider == "scripted":
         return _scripted(model, system_message, settings)
+    if provider in AGENT_CLI_PROVIDERS:
+        return _agent_cli(provider, model, base_url, api_key_env, system_message, settings)
     if provider in NATIVE_PROVIDERS:
         from chia.llm.providers import build
 

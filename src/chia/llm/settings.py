@@ -17,6 +17,7 @@ from typing import Any
 from chia.llm.errors import LLMConfigError, MissingAPIKeyError
 
 __all__ = [
+    "AGENT_CLI_PROVIDERS",
     "NATIVE_PROVIDERS",
     "PRESETS",
     "LLMConfig",
@@ -64,6 +65,14 @@ NATIVE_PROVIDERS: dict[str, str] = {
     "anthropic": "langchain-anthropic",
     "bedrock": "langchain-aws",
     "vertex": "langchain-google-genai",
+}
+
+#: Agent CLIs a campaign agent may run as (:mod:`chia.agent.cli_policy`): provider name to
+#: the executable looked up on PATH.
+AGENT_CLI_PROVIDERS: dict[str, str] = {
+    "claude-code": "claude",
+    "codex": "codex",
+    "opencode": "opencode",
 }
 
 #: What each native provider's model names look like, and an example of one.
@@ -202,4 +211,4 @@ class LLMConfig:
 
 def known_providers() -> list[str]:
     """Every provider name :func:`chia.llm.make_llm` accepts."""
-    return sorted([*PRESETS, *NATIVE_PROVIDERS, "scripted"])
+    return sorted([*PRESETS, *NATIVE_PROVIDERS, *AGENT_CLI_PROVIDERS, "scripted"])

@@ -49,6 +49,7 @@ from chia.events import (
 )
 from chia.events.durability import FsyncMode
 from chia.exchange.settings import ExchangeKind, ExchangeSettings, check_credentials
+from chia.llm.errors import LLMConfigError
 from chia.llm.prices import user_prices
 from chia.names import check_name
 from chia.profiles import SystemProfile, load_profile
@@ -178,6 +179,9 @@ def prepare_site(request: SpawnRequest) -> tuple[SiteLaunch, SystemProfile, Load
             check_lm(resolve_relay(lm, profile.relay_host_file, site, env={}))
         else:
             check_lm(lm or loaded.spec.lm)
+        for agent in sliced.agents:  # an agent's own model (an agent CLI...) is checked too
+            if agent.lm is not None:
+                _check_agent_lm(agent.name, agent.lm)
     else:  # the recording answers: no key needed unless a live model takes over
         from chia.site.replay import replay_settings
 
@@ -213,6 +217,18 @@ def prepare_site(request: SpawnRequest) -> tuple[SiteLaunch, SystemProfile, Load
     )
     launch.write()
     return launch, profile, loaded
+
+
+def _check_agent_lm(agent: str, lm: LMSettings) -> None:
+    """:func:`check_lm` for one agent's own ``lm``; the error names the agent.
+
+    Raises:
+        LLMConfigError: If the settings cannot work (an agent CLI not on PATH...).
+    """
+    try:
+        check_lm(lm)
+    except LLMConfigError as exc:
+        raise LLMConfigError(f"agent {agent!r}: {exc}") from None
 
 
 def _holds_events(directory: Path) -> bool:
