@@ -1,0 +1,120 @@
+"""A campaign whose agents are agent CLIs, run with ``chia spawn-site`` as a user would.
+
+Stand-in ``claude`` and ``codex`` executables (chia.testing.agent_cli_standin) are first on
+PATH. The campaign's ``lm`` is ``claude-code`` (model sonnet); agent-crux overrides it
+with ``codex``. Aurora is woken by the kickoff and messages crux over its MCP endpoint;
+crux answers; aurora, woken again in the session it resumes, submits the result. A
+campaign naming a CLI that is not on PATH is exit 2 before anything starts.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+from chia.testing.agent_cli_standin import install_standins, records
+from chia.testing.campaigns import write_campaign_dir
+
+RUN = "cli-1"
+AGENTS = [
+    {"name": "agent-aurora", "role": "asker", "mission": "ask crux, then submit its answer",
+     "allowed_peers": ["agent-crux"]},
+    {"name": "agent-crux", "role": "answerer", "mission": "answer aurora",
+     "allowed_peers": ["agent-aurora"], "lm": {"provider": "codex"}},
+]  # fmt: skip
+SCRIPT = {
+    "agent-aurora": [
+        [
+            {"tool": "send_message", "arguments": {"recipient": "agent-crux", "content": "ping"}},
+            {"tool": "finish_turn", "arguments": {"reason": "asked"}},
+        ],
+        [{"tool": "submit_result", "arguments": {"result": "crux said: {last_message}"}}],
+    ],
+    "agent-crux": [
+        [
+            {
+                "tool": "send_message",
+                "arguments": {"recipient": "agent-aurora", "content": "pong to {last_message}"},
+            },
+            {"tool": "finish_turn"},
+        ],
+    ],
+}
+
+
+def _campaign(tmp_path: Path) -> Path:
+    return write_campaign_dir(
+        tmp_path,
+        "cli-chat",
+        AGENTS,
+        user_task="ping-pong",
+        lm={"provider": "claude-code", "model": "sonnet", "timeout_s": 60},
+        limits={"idle_timeout_s": 60},
+    )
+
+
+def _events(path: Path) -> list[dict]:
+    return [json.loads(line) for line in path.read_text().splitlines()]
+
+
+def test_two_cli_agents_exchange_a_message_and_submit(sites, tmp_path):
+    bin_dir = install_standins(tmp_path / "bin")
+    record, script = tmp_path / "record", tmp_path / "script.json"
+    script.write_text(json.dumps(SCRIPT))
+    env = {
+        "PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}",
+        "STANDIN_RECORD": str(record),
+        "STANDIN_SCRIPT": str(script),
+    }
+    site = sites.start(
+        "--system", "local", "--campaign", str(_campaign(tmp_path)), "--run-id", RUN,
+        "--exchange", "local", "--site", "here", "--agents", "agent-aurora, agent-crux",
+        env=env,
+    )  # fmt: skip
+    assert site.wait(timeout=120) == 0, site.output
+    assert "policy cli:claude-code:sonnet" in site.output
+    assert "policy cli:codex:default" in site.output
+
+    here = sites.runs_dir / RUN / "here"
+    status = json.loads((here / "status" / "agent-aurora.json").read_text())
+    assert status["result"] == "crux said: pong to ping"
+
+    first, second = records(record, "agent-aurora")
+    assert first["resumed"] is None and second["resumed"] == first["session"]
+    assert second["argv"][second["argv"].index("--resume") + 1] == first["session"]
+    assert first["cwd"] == second["cwd"] == str(here / "agent_cli" / "agent-aurora")
+    (crux_run,) = records(record, "agent-crux")
+    assert crux_run["argv"][:2] == ["exec", "--json"] and "mcp_servers.chia.url" in " ".join(
+        crux_run["argv"]
+    )
+    saved = json.loads((here / "agent_cli" / "agent-aurora.json").read_text())
+    assert saved == {"provider": "claude-code", "session": first["session"]}
+
+    aurora = _events(here / "events" / "agent-aurora.jsonl")
+    calls = [e for e in aurora if e["kind"] == "tool_call"]
+    assert [c["tool"] for c in calls] == ["send_message", "finish_turn", "submit_result"]
+    assert calls[0]["arguments"] == {"recipient": "agent-crux", "content": "ping"}
+    llm = [e for e in aurora if e["kind"] == "llm_call"]
+    assert [(c["provider"], c["model"], c["success"]) for c in llm] == [
+        ("claude-code", "sonnet", True), ("claude-code", "sonnet", True),
+    ]  # fmt: skip
+    assert all(c["tokens_in"] == 120 and c["cost_usd"] == 0.0125 for c in llm)
+    crux = _events(here / "events" / "agent-crux.jsonl")
+    assert [e["provider"] for e in crux if e["kind"] == "llm_call"] == ["codex"]
+    sent = [e for e in crux if e["kind"] == "message_sent" and e["recipient"] == "agent-aurora"]
+    assert [e["content"] for e in sent] == ["pong to ping"]
+
+
+def test_a_cli_not_on_path_is_exit_2_naming_it(chia, tmp_path):
+    env = {**os.environ, "PATH": str(tmp_path / "empty-bin")}
+    result = chia(
+        "spawn-site", "--system", "local", "--campaign", str(_campaign(tmp_path)),
+        "--run-id", RUN, "--runs-dir", str(tmp_path / "runs"), "--exchange", "local",
+        "--site", "here", "--agents", "agent-aurora, agent-crux",
+        env=env,
+    )  # fmt: skip
+    assert result.returncode == 2, result.stderr
+    assert "'claude-code' runs the 'claude' executable" in result.stderr
+    assert "not on PATH" in result.stderr
+    assert not (tmp_path / "runs" / RUN / "here" / "events").exists()
