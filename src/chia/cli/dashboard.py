@@ -39,6 +39,13 @@ def dashboard(
     interval_s: float = typer.Option(
         3.0, "--interval-s", min=0.2, help="Seconds between rsync passes per site."
     ),
+    poll_s: float = typer.Option(
+        0.5,
+        "--poll-s",
+        min=0.02,
+        max=60.0,
+        help="Seconds between re-reads of the run's files (how soon new events show).",
+    ),
     ssh_config: Path | None = typer.Option(
         None, "--ssh-config", envvar="CHIA_SSH_CONFIG", help="ssh -F file (default: ssh's)."
     ),
@@ -89,7 +96,9 @@ def dashboard(
             root = root.parent  # DIR was the run directory itself
         if not (root / run_id).is_dir():
             say(f"dashboard: {root / run_id} does not exist yet; waiting for it to appear")
-        serve_in_foreground(root, run_id, port=port, host=host, say=say, token=token)
+        serve_in_foreground(
+            root, run_id, port=port, host=host, say=say, token=token, poll_interval_s=poll_s
+        )
         return
     if local is not None:
         raise ChiaUsageError("--local and --system exclude each other (see --mirror-dir)")
@@ -107,7 +116,13 @@ def dashboard(
         mirrored_sites(run_id, remotes, settings, say=say),
     ):
         serve_in_foreground(
-            settings.mirror_root, run_id, port=port, host=host, say=say, token=token
+            settings.mirror_root,
+            run_id,
+            port=port,
+            host=host,
+            say=say,
+            token=token,
+            poll_interval_s=poll_s,
         )
 
 
