@@ -191,3 +191,17 @@ async def test_no_endpoint_writes_to_the_run_directory(client, two_site_run):
     stream.close()
     await asyncio.sleep(0.2)
     assert tree_digest(two_site_run) == before
+
+
+async def test_a_100_mb_line_is_skipped_counted_and_never_served(client, two_site_run):
+    path = events_path(two_site_run / "crux", "agent-c")
+    good = path.read_text().splitlines()[0]
+    with path.open("a") as handle:  # a valid event, 100 MB long
+        handle.write(good.replace('"agent-c"', '"agent-c","pad":"' + "x" * 100_000_000 + '"', 1))
+        handle.write("\n")
+    await asyncio.sleep(0.5)  # the poller re-reads the files
+    run = await _json(client, "/api/run")
+    assert run["bad_lines"] == 1
+    response = await client.get("/api/events")
+    assert response.status == 200 and len(await response.read()) < 100_000
+    assert (await _json(client, "/api/timeline?limit=5000"))["events"][0]["agent"]
