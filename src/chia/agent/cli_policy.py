@@ -26,7 +26,10 @@ a restarted agent calls: a file, because the id belongs to this policy and no ev
 carries it, and the journal already decides *whether* there was an earlier incarnation
 (``restore`` is only called then, so a new run never resumes a stale session). The CLI
 runs in ``<site dir>/agent_cli/<agent>/``, the same directory every turn and after a
-restart: Claude Code files its sessions by working directory.
+restart: Claude Code files its sessions by working directory. A resumed run that fails
+without naming a session (the CLI could not open it) drops the id: the next turn starts
+a new session instead of failing every turn. A turn cancelled because the agent stops,
+and :meth:`close`, kill the running CLI's process group.
 
 Flags relied on (checked against the CLIs' docs): ``claude -p MSG --output-format json
 --mcp-config FILE --strict-mcp-config --allowedTools mcp__chia --resume ID``; ``codex
@@ -38,8 +41,11 @@ are the CLIs' own; nothing here reads them.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
+import signal
+import subprocess
 import tempfile
 import time
 from collections import deque
@@ -139,6 +145,7 @@ class AgentCLIPolicy:
         self._endpoint: ToolEndpoint | None = None
         self._turn: _Turn | None = None
         self._runs = 0
+        self._proc: subprocess.Popen[bytes] | None = None
         self._sink: PolicySink = _NullSink()
         self._actions: deque[dict[str, Any]] = deque(maxlen=_HISTORY)
         self._results: deque[dict[str, Any]] = deque(maxlen=_HISTORY)
@@ -209,7 +216,8 @@ class AgentCLIPolicy:
             raise
 
     async def close(self) -> None:
-        """Stop the endpoint and the MCP tools; remove a scratch directory."""
+        """Kill a running CLI; stop the endpoint and the MCP tools; remove a scratch dir."""
+        self._kill()
         endpoint, self._endpoint = self._endpoint, None
         if endpoint is not None:
             await endpoint.close()
@@ -229,12 +237,16 @@ class AgentCLIPolicy:
             recent_actions=self._actions,
         )
         self._runs += 1
+        resumed = self.session
         try:
-            outcome = await asyncio.to_thread(self._run, prompt, self.session)
+            outcome = await asyncio.to_thread(self._run, prompt, resumed)
+        except asyncio.CancelledError:  # the agent stops: the CLI must not outlive the turn
+            self._kill()
+            raise
         finally:
             self._turn = None
         self.last_run = outcome
-        self._record_run(outcome)
+        self._record_run(outcome, resumed)
         actions = turn.actions
         if not any(a.action in ("finish_turn", "submit_result") for a in actions):
             reason = "model_error" if outcome.error else "cli_exited"
@@ -250,8 +262,10 @@ class AgentCLIPolicy:
                 prompt, {SERVER_NAME: self.url}, Path(scratch), session=session
             )
             code, out, err = run_cli(
-                argv, str(self.work_dir), {**self.cli.env, **env}, self.cli.timeout_s
-            )
+                argv, str(self.work_dir), {**self.cli.env, **env}, self.cli.timeout_s,
+                on_start=self._started,
+            )  # fmt: skip
+            self._proc = None
         outcome = CLIOutcome(code, out, err, latency_s=round(time.monotonic() - started, 6))
         exe = argv[0]
         if code is None:
@@ -276,10 +290,25 @@ class AgentCLIPolicy:
         outcome.error = outcome.error[:_ERROR_CHARS]
         return outcome
 
-    def _record_run(self, outcome: CLIOutcome) -> None:
+    def _started(self, proc: subprocess.Popen[bytes]) -> None:
+        self._proc = proc
+
+    def _kill(self) -> None:
+        """Kill a running CLI's whole process group (its run then returns at once)."""
+        proc = self._proc
+        if proc is not None and proc.poll() is None:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(proc.pid, signal.SIGKILL)
+
+    def _record_run(self, outcome: CLIOutcome, resumed: str | None) -> None:
         run = outcome.run
         if run is not None and run.session and run.session != self.session:
             self.session = run.session
+            self._save_session()
+        elif resumed and outcome.error and not (run and run.session):
+            # the CLI could not even open the session (deleted, another machine's...):
+            # start a new one next turn rather than fail every turn from now on
+            self.session = None
             self._save_session()
         cost_note = f"reported by {self.provider}" if run and run.cost_usd is not None else None
         self._sink.emit(
@@ -310,7 +339,7 @@ class AgentCLIPolicy:
 
     def _save_session(self) -> None:
         path = self.session_file
-        if path is None or self.session is None:
+        if path is None:
             return
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_suffix(".tmp")

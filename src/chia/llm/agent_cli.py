@@ -35,7 +35,7 @@ import os
 import signal
 import subprocess
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
@@ -193,11 +193,17 @@ class AgentCLI(LLMCallBase):
 
 
 def run_cli(
-    argv: list[str], cwd: str, env: dict[str, str], timeout_s: float
+    argv: list[str],
+    cwd: str,
+    env: dict[str, str],
+    timeout_s: float,
+    on_start: Callable[[subprocess.Popen[bytes]], None] | None = None,
 ) -> tuple[int | None, str, str]:
     """Run ``argv`` in a new process group; (exit code or None on timeout, out, err).
 
-    A CLI that cannot be started is exit code 127 with the reason in ``err``.
+    A CLI that cannot be started is exit code 127 with the reason in ``err``. ``on_start``
+    gets the process as soon as it runs, so another thread can kill its group early (its
+    exit code is then -9).
 
     Output goes to files, not pipes: a background helper the agent left behind cannot
     hold a read open, and the whole group is killed once the CLI exits or times out.
@@ -217,6 +223,8 @@ def run_cli(
             return 127, "", f"{argv[0]}: cannot run: {exc}"
         code: int | None = None
         try:
+            if on_start is not None:
+                on_start(proc)
             code = proc.wait(timeout=timeout_s)
         except subprocess.TimeoutExpired:
             pass

@@ -13,9 +13,10 @@ the script named by ``$STANDIN_SCRIPT``::
 
 A turn is a list of calls, or ``{"calls": [...], "mode": ...}`` where ``mode`` is
 ``ok``, ``fail`` (the CLI reports an error), ``hang`` (it and a child sleep; the caller's
-timeout must kill both) or ``garbage`` (it prints no JSON). ``{last_message}`` in a string
-argument is replaced by the content of the turn's last new message. Turns past the
-script's end make no call. Calls go over MCP with FastMCP's client.
+timeout must kill both), ``garbage`` (it prints no JSON) or ``lost_session`` (asked to
+resume, it cannot find the session: an error on stderr, no JSON, exit 1).
+``{last_message}`` in a string argument is replaced by the content of the turn's last new
+message. Turns past the script's end make no call. Calls go over MCP with FastMCP's client.
 
 It prints its CLI's real output format (claude's result object, codex's ``exec --json``
 events, opencode's ``run --format json`` events) with a session id (new, or the one it
@@ -164,6 +165,12 @@ def main() -> None:
         "session": session,
         "pid": os.getpid(),
     }
+    if mode == "lost_session" and resumed:
+        record["results"] = []
+        with (record_dir / f"{agent}.jsonl").open("a") as out:
+            out.write(json.dumps(record) + "\n")
+        print(f"No conversation found with session ID: {resumed}", file=sys.stderr)
+        sys.exit(1)
     if mode == "hang":
         child = subprocess.Popen(["sleep", "300"])
         record["child"] = child.pid

@@ -4,6 +4,7 @@ The stand-ins (chia.testing.agent_cli_standin) are real processes speaking each 
 output format; they call the policy's endpoint over streamable HTTP with FastMCP's client.
 """
 
+import asyncio
 import json
 import os
 import time
@@ -292,3 +293,43 @@ def _alive(pid: int) -> bool:
             return False
         time.sleep(0.05)
     return True
+
+
+async def test_a_session_the_cli_cannot_open_is_dropped(standins, tmp_path):
+    record = standins([[{"tool": "finish_turn"}], {"mode": "lost_session"},
+                       [{"tool": "finish_turn"}]])  # fmt: skip
+    policy, sink = _policy("claude-code", state_dir=tmp_path / "agent_cli")
+    await policy.start()
+    try:
+        await policy.decide(_state())
+        lost = await policy.decide(_state(round=2))
+        assert lost == [FinishTurn(reason="model_error")] and policy.session is None
+        await policy.decide(_state(round=3))
+    finally:
+        await policy.close()
+    one, two, three = records(record, "a")
+    assert two["resumed"] == one["session"] and three["resumed"] is None
+    assert policy.session == three["session"] != one["session"]
+    assert sink.of(ModelError)[0]["error_kind"] == "no_output"
+    saved = json.loads((tmp_path / "agent_cli" / "a.json").read_text())
+    assert saved["session"] == three["session"]
+
+
+async def test_cancelling_a_turn_kills_the_running_cli(standins, tmp_path):
+    record = standins([{"mode": "hang"}])
+    policy, _ = _policy("opencode", timeout_s=120)
+    await policy.start()
+    try:
+        task = asyncio.ensure_future(policy.decide(_state()))
+        deadline = time.monotonic() + 60
+        while not records(record, "a"):
+            assert time.monotonic() < deadline and not task.done(), "the CLI never started"
+            await asyncio.sleep(0.05)
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        run = records(record, "a")[0]
+        for pid in (run["pid"], run["child"]):
+            assert not _alive(pid), f"process {pid} outlived the cancelled turn"
+    finally:
+        await policy.close()
