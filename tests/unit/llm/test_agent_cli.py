@@ -186,3 +186,44 @@ def test_missing_cli_and_unparsable_output(standins: Path, tmp_path: Path) -> No
     assert not result.success and "unparsable output" in result.stderr
     with pytest.raises(TypeError, match="ChiaTools"):
         ClaudeCodeLLM().prompt("x", tools=[len])
+
+
+def test_parse_run_reads_each_clis_session_tokens_and_cost() -> None:
+    claude = json.dumps({
+        "type": "result", "subtype": "success", "is_error": False, "result": "done",
+        "session_id": "9f1c2b7e-claude", "total_cost_usd": 0.031,
+        "usage": {"input_tokens": 12, "cache_creation_input_tokens": 300,
+                  "cache_read_input_tokens": 4000, "output_tokens": 55},
+    })  # fmt: skip
+    run = ClaudeCodeLLM().parse_run(f"some banner\n{claude}\n")
+    assert (run.text, run.ok, run.session) == ("done", True, "9f1c2b7e-claude")
+    assert (run.tokens_in, run.tokens_out, run.tokens_cached) == (4312, 55, 4000)
+    assert run.cost_usd == 0.031
+
+    codex = "\n".join(json.dumps(e) for e in [
+        {"type": "thread.started", "thread_id": "019b341f-04d9"},
+        {"type": "turn.started"},
+        {"type": "item.completed", "item": {"type": "mcp_tool_call", "server": "chia"}},
+        {"type": "item.completed", "item": {"type": "agent_message", "text": "ok"}},
+        {"type": "turn.completed",
+         "usage": {"input_tokens": 900, "cached_input_tokens": 512, "output_tokens": 40}},
+    ])  # fmt: skip
+    run = CodexLLM().parse_run(codex)
+    assert (run.text, run.ok, run.session) == ("ok", True, "019b341f-04d9")
+    assert (run.tokens_in, run.tokens_out, run.tokens_cached, run.cost_usd) == (900, 40, 512, None)
+
+    def step(tokens: dict[str, Any], cost: float) -> dict[str, Any]:
+        part = {"type": "step-finish", "tokens": tokens, "cost": cost}
+        return {"type": "step_finish", "sessionID": "ses_494719016ffe", "part": part}
+
+    opencode = "\n".join(json.dumps(e) for e in [
+        {"type": "step_start", "sessionID": "ses_494719016ffe", "part": {"type": "step-start"}},
+        {"type": "tool_use", "sessionID": "ses_494719016ffe", "part": {"tool": "chia_send"}},
+        step({"input": 100, "output": 10, "reasoning": 5, "cache": {"read": 50, "write": 7}}, 0.01),
+        {"type": "text", "sessionID": "ses_494719016ffe", "part": {"type": "text", "text": "hi"}},
+        step({"input": 20, "output": 3, "reasoning": 0, "cache": {"read": 0, "write": 0}}, 0.002),
+    ])  # fmt: skip
+    run = OpencodeLLM().parse_run(opencode)
+    assert (run.text, run.ok, run.session) == ("hi", True, "ses_494719016ffe")
+    assert (run.tokens_in, run.tokens_out, run.tokens_cached) == (177, 18, 50)
+    assert run.cost_usd == pytest.approx(0.012)
