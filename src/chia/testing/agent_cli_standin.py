@@ -16,7 +16,8 @@ A turn is a list of calls, or ``{"calls": [...], "mode": ...}`` where ``mode`` i
 timeout must kill both), ``garbage`` (it prints no JSON) or ``lost_session`` (asked to
 resume, it cannot find the session: an error on stderr, no JSON, exit 1).
 ``{last_message}`` in a string argument is replaced by the content of the turn's last new
-message. Turns past the script's end make no call. Calls go over MCP with FastMCP's client.
+message. ``"wait_for": PATH`` makes the turn wait (up to 120 s) until PATH exists before
+its calls. Turns past the script's end make no call. Calls go over MCP with FastMCP's client.
 
 It prints its CLI's real output format (claude's result object, codex's ``exec --json``
 events, opencode's ``run --format json`` events) with a session id (new, or the one it
@@ -177,6 +178,10 @@ def main() -> None:
         with (record_dir / f"{agent}.jsonl").open("a") as out:
             out.write(json.dumps(record) + "\n")
         time.sleep(300)
+    if turn.get("wait_for"):
+        deadline = time.monotonic() + 120
+        while not Path(turn["wait_for"]).exists() and time.monotonic() < deadline:
+            time.sleep(0.05)
     new = state.get("new_messages") or [{}]
     last = str(new[-1].get("content", ""))
     calls = turn.get("calls", [])
