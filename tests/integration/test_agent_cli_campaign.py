@@ -171,3 +171,18 @@ def test_a_restarted_cli_agent_resumes_its_session(sites, http_server, tmp_path)
     assert [a["action"] for a in state["recent_actions"]] == ["send_message", "finish_turn"]
     status = json.loads((here / "status" / "agent-aurora.json").read_text())
     assert status["result"] == "crux said: pong to ping" and status["pid"] != killed
+
+
+def test_an_agents_own_cli_not_on_path_names_the_agent(chia, tmp_path):
+    bin_dir = tmp_path / "only-claude"
+    install_standins(bin_dir)
+    (bin_dir / "codex").unlink()
+    env = {**os.environ, "PATH": str(bin_dir)}
+    result = chia(
+        "spawn-site", "--system", "local", "--campaign", str(_campaign(tmp_path)),
+        "--run-id", RUN, "--runs-dir", str(tmp_path / "runs"), "--exchange", "local",
+        "--site", "here", "--agents", "agent-crux",
+        env=env,
+    )  # fmt: skip
+    assert result.returncode == 2, result.stderr
+    assert "agent 'agent-crux': lm provider 'codex' runs the 'codex' executable" in result.stderr
