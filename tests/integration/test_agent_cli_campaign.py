@@ -16,6 +16,8 @@ import signal
 import time
 from pathlib import Path
 
+from tests.conftest import run_chia
+
 from chia.testing.agent_cli_standin import install_standins, records
 from chia.testing.campaigns import write_campaign_dir
 
@@ -107,6 +109,16 @@ def test_two_cli_agents_exchange_a_message_and_submit(sites, tmp_path):
     assert [e["provider"] for e in crux if e["kind"] == "llm_call"] == ["codex"]
     sent = [e for e in crux if e["kind"] == "message_sent" and e["recipient"] == "agent-aurora"]
     assert [e["content"] for e in sent] == ["pong to ping"]
+
+    replay = run_chia(
+        "spawn-site", "--system", "local", "--campaign", str(tmp_path / "cli-chat"),
+        "--run-id", "cli-1-replay", "--runs-dir", str(sites.runs_dir), "--exchange", "local",
+        "--site", "here", "--agents", "agent-aurora, agent-crux", "--replay", str(here),
+        env=env,
+    )  # fmt: skip
+    assert replay.returncode == 2, replay.stderr
+    assert "agent 'agent-aurora' runs the agent CLI 'claude-code'" in replay.stderr
+    assert "cannot replay" in replay.stderr
 
 
 def test_a_cli_not_on_path_is_exit_2_naming_it(chia, tmp_path):

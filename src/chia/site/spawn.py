@@ -21,8 +21,9 @@ from types import FrameType
 
 from pydantic import ValidationError
 
-from chia.agent.factory import check_lm, lm_override
+from chia.agent.factory import agent_lm, check_lm, lm_override
 from chia.campaign import (
+    CampaignSpec,
     LMSettings,
     LoadedCampaign,
     load_campaign,
@@ -51,6 +52,7 @@ from chia.events.durability import FsyncMode
 from chia.exchange.settings import ExchangeKind, ExchangeSettings, check_credentials
 from chia.llm.errors import LLMConfigError
 from chia.llm.prices import user_prices
+from chia.llm.settings import AGENT_CLI_PROVIDERS
 from chia.names import check_name
 from chia.profiles import SystemProfile, load_profile
 from chia.site.clock_check import CLOCK_SKEW_WARN_S, check_clock
@@ -186,6 +188,7 @@ def prepare_site(request: SpawnRequest) -> tuple[SiteLaunch, SystemProfile, Load
         from chia.site.replay import replay_settings
 
         replay, lm = replay_settings(request, loaded)
+        _refuse_cli_replay(sliced, lm)
     runs_dir = (request.runs_dir or Path(profile.run_root)).expanduser().resolve()
     directory = site_dir(runs_dir, run_id, site)
     if not request.resume and _holds_events(directory):
@@ -217,6 +220,21 @@ def prepare_site(request: SpawnRequest) -> tuple[SiteLaunch, SystemProfile, Load
     )
     launch.write()
     return launch, profile, loaded
+
+
+def _refuse_cli_replay(campaign: CampaignSpec, live: LMSettings | None) -> None:
+    """A recording holds model calls, not agent CLI runs: refuse to replay a CLI agent.
+
+    Raises:
+        ChiaUsageError: If an agent of the slice would decide with an agent CLI.
+    """
+    for agent in campaign.agents:
+        provider = agent_lm(campaign, agent, live).provider
+        if provider in AGENT_CLI_PROVIDERS:
+            raise ChiaUsageError(
+                f"agent {agent.name!r} runs the agent CLI {provider!r}: a recorded run "
+                "cannot replay it (replay the campaign's other agents with --agents)"
+            )
 
 
 def _check_agent_lm(agent: str, lm: LMSettings) -> None:
