@@ -18,6 +18,8 @@ function listed(names, metrics) {
     || (x < y ? -1 : 1)).slice(0, MAX_ROWS);
 }
 
+let shown = ""; // what the table shows now, to leave the page alone when nothing changed
+
 /** Render one row per agent known from snapshots or events (the busiest, in big runs). */
 export function renderAgents(metrics, topology, status) {
   const snapshot = new Map((status.status?.agents || []).map((a) => [a.agent, a]));
@@ -25,18 +27,22 @@ export function renderAgents(metrics, topology, status) {
   const names = listed(all, metrics);
   const header = ["agent", "site", "host", "state", "decisions", "sent", "received",
     "tool calls", "tokens in", "tokens out", "cost", "last error / result"];
-  const body = names.map((name) => {
+  const rows = names.map((name) => {
     const s = snapshot.get(name) || {};
     const a = metrics.agents.get(name) || { state: s.state ?? "starting" };
     const state = a.state === "starting" && s.state ? s.state : a.state;
-    return el("tr", { "data-agent": name, "data-cost": a.costUsd ?? "", class: `state-${state}` },
-      [name, topology.siteOf(name), topology.hostOf(name) ?? s.host, state,
-        num(a.decisions), num(a.sent), num(a.received), num(a.toolCalls),
-        num(a.tokensIn ?? s.tokens_in), num(a.tokensOut ?? s.tokens_out),
-        costText(a), a.lastError || a.result || "—",
-      ].map((v) => el("td", { text: String(v ?? "—") })));
+    return [name, state, a.costUsd ?? "", [name, topology.siteOf(name),
+      topology.hostOf(name) ?? s.host, state, num(a.decisions), num(a.sent), num(a.received),
+      num(a.toolCalls), num(a.tokensIn ?? s.tokens_in), num(a.tokensOut ?? s.tokens_out),
+      costText(a), a.lastError || a.result || "—"].map((v) => String(v ?? "—"))];
   });
   const more = all.length - names.length;
+  const signature = JSON.stringify([rows, more]);
+  if (signature === shown) return;
+  shown = signature;
+  const body = rows.map(([name, state, cost, cells]) =>
+    el("tr", { "data-agent": name, "data-cost": cost, class: `state-${state}` },
+      cells.map((text) => el("td", { text }))));
   if (more > 0) {
     body.push(el("tr", { class: "more" }, el("td", {
       colspan: header.length, text: `… and ${num(more)} more agents (the ${MAX_ROWS} busiest are listed)`,

@@ -9,7 +9,7 @@ import { routeOf } from "./topology.js";
 
 /** The most agents drawn one node each; more, and sites are the nodes. */
 export const MAX_AGENT_NODES = 24;
-const siteView = { expanded: null };
+const siteView = { expanded: null, shown: "" };
 
 const LANE_W = 240;
 const ROW_H = 90;
@@ -62,6 +62,7 @@ export function renderGraph(events, upto, topology, metrics, onSelect, onChange)
   const names = new Set(topology.agents());
   for (const name of metrics.agents.keys()) names.add(name);
   if (names.size > MAX_AGENT_NODES || metrics.windowed) {
+    if (!document.getElementById("graph").querySelector(".site-graph")) siteView.shown = "";
     renderSiteGraph(events, upto, topology, metrics, siteView, (site) => {
       siteView.expanded = site;
       onChange?.();

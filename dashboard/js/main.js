@@ -24,6 +24,7 @@ let status = { sites: {}, status: { agents: [] }, placement: { agents: [] } };
 let topology = buildTopology(status, []);
 let aggregates = null;
 let aggregatesTimer = null;
+let talliesPending = false;
 let scheduled = false;
 
 const select = (event) => renderDetail(event, topology);
@@ -61,32 +62,42 @@ function schedule() {
   }
 }
 
-/** Fetch the server's tallies now, then at most once per AGGREGATES_EVERY_MS. */
-function refreshAggregates() {
-  if (!log.truncated || aggregatesTimer) return;
-  aggregatesTimer = setTimeout(() => { aggregatesTimer = null; }, AGGREGATES_EVERY_MS);
-  getJSON("/api/aggregates?top_agents=500").then((doc) => {
-    aggregates = doc;
+/**
+ * Fetch the run document (site badges) and, for a big run, the server's tallies: now,
+ * then at most once per AGGREGATES_EVERY_MS; new events are drawn without waiting.
+ */
+function refreshTallies() {
+  if (aggregatesTimer) {
+    talliesPending = true; // asked again meanwhile: fetch once more when the wait ends
+    return;
+  }
+  aggregatesTimer = setTimeout(() => {
+    aggregatesTimer = null;
+    if (talliesPending) {
+      talliesPending = false;
+      refreshTallies();
+    }
+  }, AGGREGATES_EVERY_MS);
+  const wanted = [getJSON("/api/run")];
+  if (log.truncated) wanted.push(getJSON("/api/aggregates?top_agents=500"));
+  Promise.all(wanted).then(([runDoc, totals]) => {
+    run = runDoc;
+    if (totals) aggregates = totals;
     schedule();
   }).catch(() => { /* the next update asks again */ });
-}
-
-async function refreshRun() {
-  run = await getJSON("/api/run");
 }
 
 async function start() {
   [run, status] = await Promise.all([getJSON("/api/run"), getJSON("/api/status")]);
   log.add(await getJSON(`/api/events?tail=${WINDOW}`));
   replay.setLength(log.events.length);
-  refreshAggregates();
+  if (log.truncated) refreshTallies();
   schedule();
   openStream(log.cursor, WINDOW, {
-    events: async (doc) => {
+    events: (doc) => {
       if (log.add(doc)) {
-        await refreshRun();
         replay.setLength(log.events.length);
-        refreshAggregates();
+        refreshTallies();
         timeline.refreshServer();
         schedule();
       }

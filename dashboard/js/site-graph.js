@@ -99,10 +99,17 @@ function topTalkers(metrics, topology, site) {
 export function renderSiteGraph(events, upto, topology, metrics, state, onExpand) {
   const bySite = agentsBySite(topology);
   const sites = [...new Set([...topology.sites, ...bySite.keys()])].sort();
+  const pairs = sitePairs(events, upto, topology, metrics);
+  const talkers = busiest([...metrics.agents.keys()], metrics, 100)
+    .map((a) => [a, metrics.agents.get(a).sent, metrics.agents.get(a).received,
+      metrics.agents.get(a).state]);
+  const signature = JSON.stringify([sites, pairs, talkers, state.expanded,
+    [...bySite.values()].map((agents) => agents.length)]);
+  if (signature === state.shown) return;
+  state.shown = signature;
   const width = 720;
   const height = 420;
   const pos = placeSites(sites, width, height);
-  const pairs = sitePairs(events, upto, topology, metrics);
   const within = new Map(pairs.filter((p) => p.from === p.to).map((p) => [p.from, p.messages]));
   const most = Math.max(1, ...pairs.map((p) => p.messages));
   const radius = (site) => 22 + Math.min(30, Math.sqrt(bySite.get(site)?.length ?? 0) * 2);

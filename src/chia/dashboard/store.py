@@ -97,6 +97,7 @@ class RunStore:
         self._snapshot_sig: tuple[Any, ...] = ()
         self._snapshots: list[dict[str, Any]] = []
         self._aggregates = Aggregates()
+        self._aggregates_lock = threading.Lock()  # taken before _lock, never inside it
         self._aggregated = 0  # how many of _arrived the aggregates have counted
         self.snapshot_version = 0
 
@@ -176,11 +177,15 @@ class RunStore:
         """Per site, agent and site pair tallies (:class:`~chia.dashboard.query.Aggregates`).
 
         Counted when asked, from where the last call stopped: loading a run costs nothing
-        for them, and the first call on a million events takes about two seconds.
+        for them, and the first call on a million events takes a few seconds, during which
+        the store's other readers (the timeline, the stream) are not held up: only taking
+        the new events holds the store's lock.
         """
-        with self._lock:
-            self._aggregates.add(self._arrived[self._aggregated :])
-            self._aggregated = len(self._arrived)
+        with self._aggregates_lock:
+            with self._lock:
+                new = self._arrived[self._aggregated :]
+                self._aggregated = len(self._arrived)
+            self._aggregates.add(new)
             return {"cursor": self._aggregated, **self._aggregates.to_json(top_agents=top_agents)}
 
     def known_values(self) -> dict[str, set[str]]:
