@@ -66,7 +66,7 @@ class QueryError(ValueError):
     """A query the API cannot answer; its text says which parameter and why (HTTP 400)."""
 
 
-@dataclass
+@dataclass(slots=True)
 class _Tally:
     events: int = 0
     first: float = float("inf")
@@ -135,9 +135,6 @@ _CALL_COUNTS = (
     (_TOKENS_CACHED, "tokens_cached"),
 )
 _FAILED = b'"success":false'
-_SENT = b'"kind":"message_sent"'
-_RECEIVED = b'"kind":"message_received"'
-_LLM_CALL = b'"kind":"llm_call"'
 
 
 @dataclass
@@ -149,7 +146,7 @@ class Aggregates:
     _agent_site: dict[str, str] = field(default_factory=dict)
 
     def add(self, entries: Sequence[Entry]) -> None:
-        """Count newly arrived events (any order); about 1 us per event."""
+        """Count newly arrived events (any order); a few microseconds per event."""
         agents = self.agents
         for (_, when, site, agent), _, line in entries:
             tally = agents.get((site, agent))
@@ -157,21 +154,20 @@ class Aggregates:
                 tally = agents[(site, agent)] = _Tally()
                 self._agent_site.setdefault(agent, site)
             tally.events += 1
-            found = _KIND.search(line)
-            if found is not None:
-                kinds = tally.kinds
-                kinds[found[1]] = kinds.get(found[1], 0) + 1
             if when > tally.last:
                 tally.last = when
             if when < tally.first:
                 tally.first = when
-            if b'"kind":"message_' in line:
-                if _SENT in line:
-                    tally.sent += 1
-                elif _RECEIVED in line:
-                    tally.received += 1
-                    self._count_pair(site, line)
-            elif _LLM_CALL in line:
+            found = _KIND.search(line)  # one scan per line: the kind decides the rest
+            kind = found[1] if found is not None else b"?"
+            kinds = tally.kinds
+            kinds[kind] = kinds.get(kind, 0) + 1
+            if kind == b"message_sent":
+                tally.sent += 1
+            elif kind == b"message_received":
+                tally.received += 1
+                self._count_pair(site, line)
+            elif kind == b"llm_call":
                 tally.count_call(line)
 
     def _count_pair(self, site: str, line: bytes) -> None:
