@@ -104,5 +104,5 @@ def test_bad_price_files_name_the_file_and_the_field(tmp_path, text, suffix, say
 
 
 def test_missing_price_file_is_a_usage_error(tmp_path):
-    with pytest.raises(ChiaUsageError, match="absent.json: no such file"):
+    with pytest.raises(ChiaUsageError, match=r"absent\.json: no such file"):
         load_price_file(tmp_path / "absent.json")
