@@ -56,7 +56,7 @@ from typing import Any
 from chia.agent.builtin_tools import BUILTIN_SPECS, is_builtin, run_builtin, tool_error
 from chia.agent.cli_endpoint import SERVER_NAME, ToolEndpoint
 from chia.agent.mcp_tools import McpToolbox
-from chia.agent.policy import Action, FinishTurn, PolicySink, TurnState
+from chia.agent.policy import Action, FinishTurn, NullSink, PolicySink, TurnState
 from chia.agent.prompting import state_json, system_prompt
 from chia.campaign.model import PromptProfile
 from chia.events import LLMCall, MessageRejected, ModelError, ToolCall, ToolResult
@@ -67,14 +67,6 @@ __all__ = ["AgentCLIPolicy", "CLIOutcome"]
 
 _HISTORY = 10
 _ERROR_CHARS = 2000
-
-
-class _NullSink:
-    def emit(self, kind: Any, /, **fields: Any) -> object:
-        return None
-
-    def add_tokens(self, tokens_in: int, tokens_out: int) -> None:
-        return None
 
 
 @dataclass
@@ -146,7 +138,7 @@ class AgentCLIPolicy:
         self._turn: _Turn | None = None
         self._runs = 0
         self._proc: subprocess.Popen[bytes] | None = None
-        self._sink: PolicySink = _NullSink()
+        self._sink: PolicySink = NullSink()
         self._actions: deque[dict[str, Any]] = deque(maxlen=_HISTORY)
         self._results: deque[dict[str, Any]] = deque(maxlen=_HISTORY)
 

@@ -32,7 +32,7 @@ from typing import Any
 
 from chia.agent.builtin_tools import BUILTIN_SPECS, is_builtin, run_builtin, tool_error
 from chia.agent.mcp_tools import McpToolbox
-from chia.agent.policy import Action, FinishTurn, PolicySink, TurnState
+from chia.agent.policy import Action, FinishTurn, NullSink, PolicySink, TurnState
 from chia.agent.prompting import state_json, system_prompt
 from chia.campaign.model import PromptProfile
 from chia.errors import ChiaError
@@ -68,14 +68,6 @@ def _summary_dict(summary: dict[str, Any]) -> dict[str, Any]:
         if isinstance(text, str) and len(text) > _ACTION_CHARS:
             summary[key] = text[:_ACTION_CHARS] + "..."
     return summary
-
-
-class _NullSink:
-    def emit(self, kind: Any, /, **fields: Any) -> object:
-        return None
-
-    def add_tokens(self, tokens_in: int, tokens_out: int) -> None:
-        return None
 
 
 @dataclass
@@ -122,7 +114,7 @@ class LLMPolicy:
         self.prompts = prompts
         self.toolbox = toolbox
         self.last_turn = TurnEnd()
-        self._sink: PolicySink = _NullSink()
+        self._sink: PolicySink = NullSink()
         self._actions: deque[dict[str, Any]] = deque(maxlen=_HISTORY)
         self._results: deque[dict[str, Any]] = deque(maxlen=_HISTORY)
 

@@ -26,6 +26,7 @@ __all__ = [
     "Action",
     "FinishTurn",
     "ManagedPolicy",
+    "NullSink",
     "ObservedPolicy",
     "Policy",
     "PolicySink",
@@ -127,6 +128,18 @@ class PolicySink(Protocol):
     def add_tokens(self, tokens_in: int, tokens_out: int) -> None:
         """Add one model call's token counts to the agent's status."""
         ...
+
+
+class NullSink:
+    """A sink that records nothing: what a policy writes to before it is bound."""
+
+    def emit(self, kind: type[EventBase], /, **fields: Any) -> object:
+        """Drop the event."""
+        return None
+
+    def add_tokens(self, tokens_in: int, tokens_out: int) -> None:
+        """Drop the counts."""
+        return None
 
 
 @runtime_checkable

@@ -27,6 +27,7 @@ from datetime import datetime
 from typing import Any
 
 from chia.events.reader import CausalKey
+from chia.events.runs import ModelUsage
 
 __all__ = [
     "DEFAULT_PAGE",
@@ -73,12 +74,7 @@ class _Tally:
     last: float = float("-inf")
     sent: int = 0
     received: int = 0
-    tokens_in: int = 0
-    tokens_out: int = 0
-    tokens_cached: int = 0
-    model_calls: int = 0
-    cost_usd: float = 0.0
-    unpriced_calls: int = 0
+    usage: ModelUsage = field(default_factory=ModelUsage)
     kinds: dict[bytes, int] = field(default_factory=dict)
 
     def merge(self, other: _Tally) -> None:
@@ -87,27 +83,23 @@ class _Tally:
         self.last = max(self.last, other.last)
         self.sent += other.sent
         self.received += other.received
-        self.tokens_in += other.tokens_in
-        self.tokens_out += other.tokens_out
-        self.tokens_cached += other.tokens_cached
-        self.model_calls += other.model_calls
-        self.cost_usd += other.cost_usd
-        self.unpriced_calls += other.unpriced_calls
+        self.usage.merge(other.usage)
         for kind, count in other.kinds.items():
             self.kinds[kind] = self.kinds.get(kind, 0) + count
 
     def count_call(self, line: bytes) -> None:
-        """Add one ``llm_call`` event's tokens and cost."""
-        self.model_calls += 1
+        """Add one ``llm_call`` event's tokens and cost (as ``ModelUsage.add`` would)."""
+        usage = self.usage
+        usage.calls += 1
         for pattern, name in _CALL_COUNTS:
             found = pattern.search(line)
             if found is not None:
-                setattr(self, name, getattr(self, name) + int(found[1]))
+                setattr(usage, name, getattr(usage, name) + int(found[1]))
         cost = _COST.search(line)
         if cost is not None:
-            self.cost_usd += float(cost[1])
+            usage.cost_usd += float(cost[1])
         elif _FAILED not in line:  # a failed call costs nothing; a priceless one is unknown
-            self.unpriced_calls += 1
+            usage.unpriced_calls += 1
 
     def to_json(self) -> dict[str, Any]:
         seen = self.events > 0
@@ -116,12 +108,12 @@ class _Tally:
             "events": self.events,
             "messages_sent": self.sent,
             "messages_received": self.received,
-            "tokens_in": self.tokens_in,
-            "tokens_out": self.tokens_out,
-            "tokens_cached": self.tokens_cached,
-            "model_calls": self.model_calls,
-            "cost_usd": round(self.cost_usd, 9),
-            "unpriced_calls": self.unpriced_calls,
+            "tokens_in": self.usage.tokens_in,
+            "tokens_out": self.usage.tokens_out,
+            "tokens_cached": self.usage.tokens_cached,
+            "model_calls": self.usage.calls,
+            "cost_usd": round(self.usage.cost_usd, 9),
+            "unpriced_calls": self.usage.unpriced_calls,
             "kinds": {kind.decode(): count for kind, count in sorted(self.kinds.items())},
             "first": self.first if seen else None,
             "last": self.last if seen else None,
