@@ -22,7 +22,7 @@ def test_replays_tool_calls_with_usage_and_records(tmp_path):
     script = [
         {
             "tool_calls": [{"name": "f", "arguments": "{bad"}],
-            "usage": {"prompt_tokens": 5, "completion_tokens": 2},
+            "usage": {"prompt_tokens": 5, "completion_tokens": 2, "cached_tokens": 3},
         },
     ]
     record = tmp_path / "r.jsonl"
@@ -36,7 +36,12 @@ def test_replays_tool_calls_with_usage_and_records(tmp_path):
     choice = reply["choices"][0]
     assert choice["finish_reason"] == "tool_calls"
     assert choice["message"]["tool_calls"][0]["function"] == {"name": "f", "arguments": "{bad"}
-    assert reply["usage"] == {"prompt_tokens": 5, "completion_tokens": 2, "total_tokens": 7}
+    assert reply["usage"] == {
+        "prompt_tokens": 5,
+        "completion_tokens": 2,
+        "total_tokens": 7,
+        "prompt_tokens_details": {"cached_tokens": 3},
+    }
     lines = [json.loads(x) for x in record.read_text().splitlines()]
     assert [x["authorized"] for x in lines] == [True, False]
     assert lines[0]["body"] == body and "Bearer" not in record.read_text()
