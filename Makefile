@@ -36,9 +36,9 @@ test-sites: $(STAMP) system-deps
 	$(BIN)/pytest tests/sites -p no:randomly
 
 # The dashboard at campaign scale: a generated 1,000-agent, 1,000,000-event run in
-# Chromium (make test runs the same scenario on 120,000 events).
+# Chromium (tests/scale).
 test-scale: $(STAMP) system-deps
-	CHIA_SCALE_EVENTS=1000000 $(BIN)/pytest tests/integration/test_dashboard_at_scale.py -p no:randomly
+	$(BIN)/pytest tests/scale -p no:randomly
 
 # CHIA's own chia/base tests (chialoops 2.0.1, downloaded at run time, never committed)
 # against our chia.base; fails when a test outside the script's expected list fails.

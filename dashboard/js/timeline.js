@@ -10,6 +10,7 @@ import { el, replace } from "./dom.js";
 const ROW_H = 22; // px, the fixed height of a row (css: #timeline .row)
 const OVERSCAN = 10;
 const PAGE = 500;
+const SERVER_NOTE = "filtered on the server, over the whole run";
 
 function summary(e) {
   switch (e.kind) {
@@ -78,7 +79,7 @@ export class Timeline {
         this.fetchPage(false);
       }
       this.rows = this.server.events;
-      this.note.textContent = "filtered on the server, over the whole run";
+      this.note.textContent = this.server.loading ? "asking the server…" : SERVER_NOTE;
     } else {
       this.server = null;
       const { site, agent, kind } = this.filters;
@@ -116,6 +117,7 @@ export class Timeline {
       view.events = older ? view.events.concat(page.events) : page.events;
       view.before = page.before;
       this.rows = view.events;
+      this.note.textContent = SERVER_NOTE;
       this.older.hidden = !view.before;
       this.paint();
     } finally {

@@ -37,9 +37,59 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-__all__ = ["install_standins", "main", "records"]
+from chia.testing.campaigns import write_campaign_dir
+
+__all__ = [
+    "PING_PONG_AGENTS",
+    "PING_PONG_SCRIPT",
+    "install_standins",
+    "main",
+    "ping_pong_campaign",
+    "records",
+]
 
 CLIS = ("claude", "codex", "opencode")
+
+
+#: aurora asks crux, crux answers, aurora submits; the campaign lm is claude-code and
+#: agent-crux runs on codex (its own lm).
+PING_PONG_AGENTS: list[dict[str, Any]] = [
+    {"name": "agent-aurora", "role": "asker", "mission": "ask crux, then submit its answer",
+     "allowed_peers": ["agent-crux"]},
+    {"name": "agent-crux", "role": "answerer", "mission": "answer aurora",
+     "allowed_peers": ["agent-aurora"], "lm": {"provider": "codex"}},
+]  # fmt: skip
+#: The stand-ins' script for :func:`ping_pong_campaign`, turn by turn.
+PING_PONG_SCRIPT: dict[str, Any] = {
+    "agent-aurora": [
+        [
+            {"tool": "send_message", "arguments": {"recipient": "agent-crux", "content": "ping"}},
+            {"tool": "finish_turn", "arguments": {"reason": "asked"}},
+        ],
+        [{"tool": "submit_result", "arguments": {"result": "crux said: {last_message}"}}],
+    ],
+    "agent-crux": [
+        [
+            {
+                "tool": "send_message",
+                "arguments": {"recipient": "agent-aurora", "content": "pong to {last_message}"},
+            },
+            {"tool": "finish_turn"},
+        ],
+    ],
+}
+
+
+def ping_pong_campaign(root: Path) -> Path:
+    """Write the ping-pong campaign of :data:`PING_PONG_SCRIPT` under ``root``; its path."""
+    return write_campaign_dir(
+        root,
+        "cli-chat",
+        PING_PONG_AGENTS,
+        user_task="ping-pong",
+        lm={"provider": "claude-code", "model": "sonnet", "timeout_s": 60},
+        limits={"idle_timeout_s": 60},
+    )
 
 
 def install_standins(bin_dir: Path) -> Path:
