@@ -32,6 +32,7 @@ from aiohttp import web
 from chia.dashboard.access import access_middleware
 from chia.dashboard.query import QueryError, parse_timeline_query
 from chia.dashboard.store import RunStore
+from chia.dashboard.watch import RunWatch
 from chia.errors import ChiaUsageError
 
 __all__ = ["DashboardState", "create_app"]
@@ -41,14 +42,19 @@ log = logging.getLogger(__name__)
 STATE_KEY: web.AppKey[DashboardState] = web.AppKey("dashboard_state")
 UI_DIR_KEY: web.AppKey[Path] = web.AppKey("ui_dir")
 _HEARTBEAT_S = 15.0
+#: After a change is seen, how long to wait for more before re-reading.
+_COALESCE_S = 0.005
 
 
 class DashboardState:
     """The store, a poller that refreshes it, and a condition SSE streams wait on.
 
+    The poller re-reads the run as soon as inotify reports a change under it
+    (:mod:`chia.dashboard.watch`), and every ``poll_interval_s`` in any case.
+
     Args:
         store: The run's store.
-        poll_interval_s: How often the files are re-read for new events and snapshots.
+        poll_interval_s: The longest wait between re-reads of the run's files.
     """
 
     def __init__(self, store: RunStore, poll_interval_s: float = 0.5) -> None:
@@ -67,14 +73,29 @@ class DashboardState:
         return bool(new) or self.store.snapshot_version != before
 
     async def _poll(self) -> None:
-        while not self.closing:
-            try:
-                if await self.refresh():
-                    async with self.changed:
-                        self.changed.notify_all()
-            except Exception:  # a transient read error must not stop the live view
-                log.exception("dashboard refresh failed")
-            await asyncio.sleep(self.poll_interval_s)
+        """Re-read the run when inotify says it changed, and every poll interval anyway."""
+        loop = asyncio.get_running_loop()
+        woke = asyncio.Event()
+        watch = RunWatch.open(self.store.run_dir)
+        if watch is not None:
+            watch.attach(loop, woke)
+        try:
+            while not self.closing:
+                try:
+                    if await self.refresh():
+                        async with self.changed:
+                            self.changed.notify_all()
+                    if watch is not None:
+                        watch.update()  # a site or its events folder may have appeared
+                except Exception:  # a transient read error must not stop the live view
+                    log.exception("dashboard refresh failed")
+                with contextlib.suppress(asyncio.TimeoutError):
+                    await asyncio.wait_for(woke.wait(), self.poll_interval_s)
+                woke.clear()
+                await asyncio.sleep(_COALESCE_S)  # a writer's burst: one re-read, not many
+        finally:
+            if watch is not None:
+                watch.close(loop)
 
     async def start(self, _app: web.Application) -> None:
         """Read the run once, then keep polling (aiohttp on_startup hook)."""
