@@ -44,7 +44,8 @@ def dashboard(
         "--poll-s",
         min=0.02,
         max=60.0,
-        help="Seconds between re-reads of the run's files (how soon new events show).",
+        help="Longest wait between re-reads of the run's files (a change inotify reports "
+        "is read at once; this is the fallback, e.g. on network file systems).",
     ),
     ssh_config: Path | None = typer.Option(
         None, "--ssh-config", envvar="CHIA_SSH_CONFIG", help="ssh -F file (default: ssh's)."
