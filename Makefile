@@ -6,7 +6,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.chia-installed
 
-.PHONY: demo test test-faults test-sites test-scale test-peer lint typecheck pytest system-deps install clean
+.PHONY: demo test test-faults test-sites test-clusters test-scale test-peer lint typecheck pytest system-deps install clean
 
 demo: $(STAMP) system-deps
 	$(BIN)/chia demo
@@ -34,6 +34,12 @@ test-faults: $(STAMP) system-deps
 # namespaces, tinyproxy on each login (tests/sites; needs root, skips without it).
 test-sites: $(STAMP) system-deps
 	$(BIN)/pytest tests/sites -p no:randomly
+
+# Raising Ray clusters with `chia up` beyond this machine: workers over ssh, reverse
+# tunnels, DispatchProxy across tunneled nodes, container runtimes, proxy commands
+# (tests/clusters; `chia up` on this machine stays in make test).
+test-clusters: $(STAMP) system-deps
+	$(BIN)/pytest tests/clusters -p no:randomly
 
 # The dashboard at campaign scale: a generated 1,000-agent, 1,000,000-event run in
 # Chromium (tests/scale).

@@ -30,16 +30,24 @@ SITE += ["--campaign", "federated-chat"]
         (None, "", "no such file"),
     ],
 )  # fmt: skip
-@pytest.mark.parametrize("how", ["flag", "env"])
-def test_bad_user_price_file_exits_2_naming_the_field(chia, tmp_path, name, text, expected, how):
+def test_bad_user_price_file_exits_2_naming_the_field(chia, tmp_path, name, text, expected):
     path = tmp_path / (name or "absent.json")
     if name is not None:
         path.write_text(text)
     runs = tmp_path / "runs"
-    extra, env = (
-        (["--prices", str(path)], {}) if how == "flag" else ([], {"CHIA_PRICES": str(path)})
-    )
-    result = chia(*SITE, "--runs-dir", str(runs), *extra, env=env)
+    result = chia(*SITE, "--runs-dir", str(runs), "--prices", str(path))
+    _check_refused(result, path, expected, runs)
+
+
+def test_a_bad_price_file_named_by_the_environment_is_refused_the_same_way(chia, tmp_path):
+    path = tmp_path / "p.json"
+    path.write_text('{"prices": {"openai": {"gpt-5": {"input": -1, "output": 1}}}}')
+    runs = tmp_path / "runs"
+    result = chia(*SITE, "--runs-dir", str(runs), env={"CHIA_PRICES": str(path)})
+    _check_refused(result, path, "prices.openai.gpt-5.input", runs)
+
+
+def _check_refused(result, path, expected, runs):
     assert result.returncode == 2, result.stdout + result.stderr
     lines = result.stderr.strip().splitlines()  # one line per problem, each naming the file
     assert lines[0].startswith(f"error: {path}"), lines
