@@ -27,17 +27,36 @@ def _when(event: dict[str, Any]) -> datetime:
     return datetime.fromisoformat(event["timestamp"])
 
 
+#: Scroll the (virtualized) timeline from top to bottom; every row's seq, top to bottom.
+_SCROLL_THROUGH = """async (list) => {
+  const seen = new Map();
+  list.scrollTop = 0;
+  for (let guard = 0; guard < 10000; guard += 1) {
+    await new Promise((r) => setTimeout(r, 20));
+    for (const row of list.querySelectorAll('li')) {
+      seen.set(parseFloat(row.style.top), +row.dataset.seq);
+    }
+    const before = list.scrollTop;
+    list.scrollTop = before + list.clientHeight / 2;
+    if (list.scrollTop === before) break;
+  }
+  return [...seen.entries()].sort((a, b) => a[0] - b[0]).map((e) => e[1]);
+}"""
+
+
 def _page_order(topo: Topology, url: str, count: int) -> list[int]:
-    """The ``seq`` of each timeline row the dashboard page shows, oldest first."""
+    """The ``seq`` of each timeline row the dashboard page shows, oldest first.
+
+    The timeline draws only the rows in view, so the list is scrolled through from the
+    newest row at the top to the oldest at the bottom.
+    """
     with chromium(netns=topo.name("laptop")) as browser:
         page = browser.new_page(viewport={"width": 1400, "height": 1000})
         errors: list[str] = []
         page.on("pageerror", lambda exc: errors.append(str(exc)))
         page.goto(url)
-        page.wait_for_function(
-            f"document.querySelectorAll('#timeline li').length >= {min(count, 500)}"
-        )
-        seqs = page.eval_on_selector_all("#timeline li", "rows => rows.map(r => +r.dataset.seq)")
+        page.wait_for_function(f"Number(document.body.dataset.events) >= {count}")
+        seqs = page.locator("#timeline").evaluate(_SCROLL_THROUGH)
         assert not errors, errors
     return list(reversed(seqs))  # the page lists the newest first
 
