@@ -143,7 +143,7 @@ def main() -> None:
                 (
                     "update (100 events)",
                     f"{update_ms:.0f} ms",
-                    f"poll {args.poll_s * 1000:.0f} ms",
+                    f"inotify, poll {args.poll_s * 1000:.0f} ms",
                     "<= 100 ms",
                 )
             )
