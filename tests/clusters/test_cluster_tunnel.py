@@ -20,8 +20,8 @@ import pytest
 from chia.cluster.config import Auth, Machine
 from chia.cluster.tunnels import close_tunnel, open_tunnel
 from chia.processes import is_running
+from chia.testing import free_port
 from chia.testing.clusters import cluster_sandbox
-from chia.testing.services import free_port
 from chia.testing.sshd import SshServer, sshd_server
 
 CLUSTER = """

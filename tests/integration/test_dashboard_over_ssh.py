@@ -17,9 +17,9 @@ from pathlib import Path
 import pytest
 
 from chia.events import EventWriter, Note, events_path
+from chia.testing import free_port
 from chia.testing.processes import background_command
 from chia.testing.sample_run import write_two_site_run
-from chia.testing.services import free_port
 from chia.testing.sshd import sshd_server
 
 CHIA = str(Path(sys.executable).parent / "chia")

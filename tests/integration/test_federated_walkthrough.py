@@ -20,8 +20,8 @@ from pathlib import Path
 
 import pytest
 
+from chia.testing import free_port
 from chia.testing.processes import background_command
-from chia.testing.services import free_port
 from chia.testing.sshd import sshd_server
 
 CHIA = str(Path(sys.executable).parent / "chia")

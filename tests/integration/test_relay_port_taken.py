@@ -12,9 +12,9 @@ import sys
 from pathlib import Path
 
 from chia.dashboard.ssh import SshMaster, SshTarget
+from chia.testing import free_port
 from chia.testing.processes import background_command
 from chia.testing.proctree import all_processes, snapshot
-from chia.testing.services import free_port
 from chia.testing.sshd import sshd_server
 
 

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from chia.testing.services import free_port
+from chia.testing import free_port
 
 
 @pytest.fixture

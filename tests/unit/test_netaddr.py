@@ -4,7 +4,7 @@ import socket
 
 import pytest
 
-from chia.netaddr import is_local_address, is_loopback
+from chia.netaddr import free_port, is_local_address, is_loopback
 
 
 @pytest.mark.parametrize(
@@ -23,3 +23,10 @@ def test_this_machines_name_is_local_but_not_loopback():
     name = socket.gethostname()
     assert is_local_address(name) and is_local_address("127.0.0.1")
     assert not is_local_address("10.255.255.1")
+
+
+def test_free_ports_are_never_handed_out_twice():
+    ports = [free_port() for _ in range(300)]
+    assert len(set(ports)) == len(ports)
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", ports[-1]))  # and each was free

@@ -22,7 +22,6 @@ from chia.cluster.executor import executor_for
 from chia.cluster.nodes import (
     NodeLaunch,
     alive_script,
-    free_port,
     head_launch,
     stop_script,
     worker_launch,
@@ -31,6 +30,7 @@ from chia.cluster.plan import ClusterPlan, make_plan
 from chia.cluster.startup import start_nodes
 from chia.cluster.state import ClusterState, NodeRecord
 from chia.errors import ChiaError, ChiaUsageError
+from chia.netaddr import free_port
 
 __all__ = ["UpResult", "cluster_down", "cluster_up", "render_plan"]
 

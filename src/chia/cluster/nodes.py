@@ -11,22 +11,21 @@ from __future__ import annotations
 
 import json
 import shlex
-import socket
 import sys
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from chia.cluster.config import ClusterConfig, Machine
 from chia.cluster.containers import container_name, run_argv, stop_argv
 from chia.cluster.plan import WorkerPlacement
 from chia.cluster.raytoken import node_env
+from chia.netaddr import free_port
 
 __all__ = [
     "READY_MARK",
     "NodeLaunch",
     "alive_script",
-    "free_port",
     "head_launch",
     "ready_script",
     "resource_args",
@@ -37,13 +36,6 @@ __all__ = [
 #: What ``ray start`` prints once the node has joined.
 READY_MARK = "Ray runtime started"
 _BUILTIN = {"CPU": "--num-cpus", "GPU": "--num-gpus", "memory": "--memory"}
-
-
-def free_port(host: str = "127.0.0.1") -> int:
-    """A TCP port that was free on ``host`` a moment ago."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind((host, 0))
-        return int(sock.getsockname()[1])
 
 
 def _num(value: float) -> str:
@@ -73,18 +65,18 @@ def ray_executable(config: ClusterConfig, machine: Machine) -> str:
     )
 
 
+#: Ports Ray gives fixed defaults, so two nodes on one machine would collide: each node
+#: gets free ones (and new ones when it is started again).
+_AGENT_PORT_FLAGS = (
+    "--dashboard-agent-listen-port",
+    "--dashboard-agent-grpc-port",
+    "--runtime-env-agent-port",
+    "--metrics-export-port",
+)
+
+
 def _agent_ports() -> list[str]:
-    # These default to fixed numbers in Ray; two nodes on one machine would collide.
-    return [
-        "--dashboard-agent-listen-port",
-        str(free_port()),
-        "--dashboard-agent-grpc-port",
-        str(free_port()),
-        "--runtime-env-agent-port",
-        str(free_port()),
-        "--metrics-export-port",
-        str(free_port()),
-    ]
+    return [arg for flag in _AGENT_PORT_FLAGS for arg in (flag, str(free_port()))]
 
 
 @dataclass(frozen=True)
@@ -113,6 +105,14 @@ class NodeLaunch:
         lines.append(f"setsid nohup {command} > {temp}/node.log 2>&1 < /dev/null &")
         lines.append("echo $!")
         return "\n".join(lines)
+
+    def with_fresh_ports(self) -> NodeLaunch:
+        """The same launch with new agent ports (a port may have been taken meanwhile)."""
+        main = list(self.main)
+        for i, arg in enumerate(main[:-1]):
+            if arg in _AGENT_PORT_FLAGS:
+                main[i + 1] = str(free_port())
+        return replace(self, main=main)
 
 
 def head_launch(config: ClusterConfig, machine: Machine, gcs_port: int) -> NodeLaunch:

@@ -113,6 +113,9 @@ def start_worker(
 ) -> NodeRecord:
     """Launch a worker and wait until it joins; start it again if Ray timed out registering.
 
+    Each new attempt gets new agent ports: the likeliest cause of a registration timeout
+    on a quiet machine is a port another process took between choosing and binding it.
+
     Args:
         config: The cluster.
         node: How to launch the worker.
@@ -146,6 +149,7 @@ def start_worker(
             executor_for(record.machine, config.auth).run(
                 stop_script(record.pid, record.temp_dir, 1.0, record.stop_extra)
             )
+            node = node.with_fresh_ports()
 
 
 def _through_tunnels(

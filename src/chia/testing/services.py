@@ -25,19 +25,13 @@ from pathlib import Path
 from typing import Literal
 
 from chia.exchange.server import ExchangeServer, ServerBackend
+from chia.netaddr import free_port
 from chia.processes import stop_process
 
-__all__ = ["AppendFsync", "RedisServer", "free_port", "http_exchange", "redis_server"]
+__all__ = ["AppendFsync", "RedisServer", "http_exchange", "redis_server"]
 
 #: Redis ``appendfsync`` policies the test helpers support.
 AppendFsync = Literal["always", "everysec"]
-
-
-def free_port(host: str = "127.0.0.1") -> int:
-    """Return a TCP port that was free on ``host`` a moment ago."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind((host, 0))
-        return int(sock.getsockname()[1])
 
 
 def _redis_answers(host: str, port: int) -> bool:

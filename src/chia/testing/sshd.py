@@ -20,8 +20,8 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from chia.netaddr import free_port
 from chia.processes import stop_process
-from chia.testing.services import free_port
 
 __all__ = ["SshServer", "sshd_server"]
 

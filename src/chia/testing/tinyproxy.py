@@ -16,10 +16,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from chia.netaddr import free_port
 from chia.processes import stop_process
 from chia.testing.netns import Topology
 from chia.testing.netprobe import probe_argv
-from chia.testing.services import free_port
 
 __all__ = ["PROXY_PORT", "Proxy", "local_tinyproxy", "proxy_environment", "start_tinyproxy"]
 

@@ -57,9 +57,9 @@ def test_up_twice_add_without_up_and_down_without_up(tmp_path, monkeypatch):
 
 def test_down_keeps_the_state_when_a_machine_cannot_be_reached(tmp_path, monkeypatch):
     from chia.cluster.config import Machine
-    from chia.cluster.nodes import free_port
     from chia.cluster.state import NodeRecord
     from chia.errors import ChiaError
+    from chia.netaddr import free_port
 
     monkeypatch.setenv("CHIA_CLUSTERS_DIR", str(tmp_path))
     gone = Machine(name="gone", ip="127.0.0.1", ssh=True, ssh_port=free_port())

@@ -54,7 +54,8 @@ def _flaky_worker(config, tmp_path, failures: int) -> NodeLaunch:
     """
     temp_dir = tmp_path / "worker-1"
     script = (
-        f'cd {temp_dir}; n=$(cat tries 2>/dev/null || echo 0); n=$((n+1)); echo "$n" > tries; '
+        f'cd {temp_dir}; echo "$2" >> ports; '
+        'n=$(cat tries 2>/dev/null || echo 0); n=$((n+1)); echo "$n" > tries; '
         f'if [ "$n" -le {failures} ]; then echo "Exception: The current node timed out during '
         'startup. This could happen because some of the raylet failed to startup."; exit 1; fi; '
         f'echo "{READY_MARK} on this node."; sleep 60'
@@ -64,7 +65,7 @@ def _flaky_worker(config, tmp_path, failures: int) -> NodeLaunch:
         name="worker-1",
         machine=machine,
         temp_dir=str(temp_dir),
-        main=["sh", "-c", script],
+        main=["sh", "-c", script, "sh", "--metrics-export-port", "1"],
         node_type="sim",
     )
 
@@ -90,6 +91,8 @@ def test_a_worker_ray_timed_out_registering_is_started_again(tmp_path):
         assert (tmp_path / "worker-1" / "tries").read_text().strip() == "2"
         assert len(started) == 2 and started[-1] is record
         assert any("timed out registering" in line and "(1/2)" in line for line in lines)
+        ports = (tmp_path / "worker-1" / "ports").read_text().split()
+        assert ports[0] == "1" and ports[1] != "1", "started again on the same agent port"
     finally:
         executor_for(record.machine, config.auth).run(stop_script(record.pid, record.temp_dir, 1))
 

@@ -7,8 +7,8 @@ import pytest
 from chia.dashboard.site_mirrors import MirrorSettings, SiteRemote, mirrored_sites, site_remotes
 from chia.dashboard.ssh import SshError
 from chia.errors import ChiaUsageError
+from chia.testing import free_port
 from chia.testing.sample_run import write_two_site_run
-from chia.testing.services import free_port
 
 
 def _profile(path, name, host, run_root):

@@ -9,7 +9,7 @@ import pytest
 
 from chia.dashboard.ssh import SshError, SshMaster, SshTarget, control_path, short_socket_dir
 from chia.processes import is_running
-from chia.testing.services import free_port
+from chia.testing import free_port
 
 
 def _target(sshd, alias="aurora-login", site="aurora"):

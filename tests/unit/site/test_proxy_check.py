@@ -11,7 +11,7 @@ from chia.errors import ChiaUsageError
 from chia.exchange import ExchangeSettings
 from chia.profiles import SystemProfile
 from chia.site.proxy_check import check_exchange_proxy, probe_proxy
-from chia.testing.services import free_port
+from chia.testing import free_port
 from chia.testing.tinyproxy import local_tinyproxy
 
 #: Off this host, so the ranks would go through the proxy (never contacted here).
