@@ -37,7 +37,7 @@ test-sites: $(STAMP) system-deps
 
 # Raising Ray clusters with `chia up` beyond this machine: workers over ssh, reverse
 # tunnels, DispatchProxy across tunneled nodes, container runtimes, proxy commands
-# (tests/clusters; `chia up` on this machine stays in make test).
+# and `chia up`, `--add`, `down` on this machine with real Ray nodes (tests/clusters).
 test-clusters: $(STAMP) system-deps
 	$(BIN)/pytest tests/clusters -p no:randomly
 

@@ -108,7 +108,7 @@ async def test_5xx_is_retried_with_backoff_up_to_max_retries(provider, provider_
 
 @pytest.mark.parametrize("provider", PROVIDERS)
 async def test_a_timeout_is_retried_then_reported(provider, provider_env):
-    slow = {"content": "late", "delay_s": 3}
+    slow = {"content": "late", "delay_s": 1.5}  # three times the timeout
     settings = {"timeout_s": 0.5, "max_retries": 1, "retry_backoff_s": 0.05}
     notices: list[RetryNotice] = []
     with provider_env(provider, [slow, {"content": "ok"}], **settings) as (_, llm):
