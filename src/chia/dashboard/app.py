@@ -86,7 +86,8 @@ class DashboardState:
                         async with self.changed:
                             self.changed.notify_all()
                     if watch is not None:
-                        watch.update()  # a site or its events folder may have appeared
+                        # a site or its events folder may have appeared
+                        watch.update(self.store.site_dirs)
                 except Exception:  # a transient read error must not stop the live view
                     log.exception("dashboard refresh failed")
                 with contextlib.suppress(asyncio.TimeoutError):
@@ -126,15 +127,26 @@ def _after(request: web.Request) -> int:
 
 #: The largest ``tail`` a request may ask for (the UI keeps 20,000 events).
 MAX_TAIL = 100_000
+#: The most agents ``/api/aggregates?top_agents=`` may ask for.
+MAX_TOP_AGENTS = 100_000
+
+
+def _bounded_int(request: web.Request, name: str, limit: int) -> int | None:
+    """The query parameter ``name`` as an integer from 1 to ``limit``; None when absent.
+
+    Raises:
+        web.HTTPBadRequest: If it is given and is not such an integer.
+    """
+    raw = request.query.get(name, "")
+    if not raw:
+        return None
+    if not (raw.isdigit() and 0 < int(raw) <= limit):
+        raise web.HTTPBadRequest(text=f"{name} must be 1 to {limit}, got {raw[:40]!r}\n")
+    return int(raw)
 
 
 def _tail(request: web.Request) -> int | None:
-    raw = request.query.get("tail")
-    if raw is None:
-        return None
-    if not (raw.isdigit() and 0 < int(raw) <= MAX_TAIL):
-        raise web.HTTPBadRequest(text=f"tail must be 1 to {MAX_TAIL}, got {raw[:40]!r}\n")
-    return int(raw)
+    return _bounded_int(request, "tail", MAX_TAIL)
 
 
 def _merge_snapshots(snapshots: list[dict[str, Any]]) -> dict[str, Any]:
@@ -246,11 +258,8 @@ async def _export_perfetto(request: web.Request) -> web.StreamResponse:
 
 
 async def _aggregates(request: web.Request) -> web.Response:
-    raw = request.query.get("top_agents", "")
-    if raw and not (raw.isdigit() and 0 < int(raw) <= 100_000):
-        raise web.HTTPBadRequest(text=f"top_agents must be 1 to 100000, got {raw[:40]!r}\n")
+    top = _bounded_int(request, "top_agents", MAX_TOP_AGENTS)
     store = request.app[STATE_KEY].store
-    top = int(raw) if raw else None
     doc = await asyncio.get_running_loop().run_in_executor(None, store.aggregates_json, top)
     return web.json_response(doc)
 

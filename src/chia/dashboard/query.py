@@ -88,18 +88,16 @@ class _Tally:
             self.kinds[kind] = self.kinds.get(kind, 0) + count
 
     def count_call(self, line: bytes) -> None:
-        """Add one ``llm_call`` event's tokens and cost (as ``ModelUsage.add`` would)."""
-        usage = self.usage
-        usage.calls += 1
-        for pattern, name in _CALL_COUNTS:
-            found = pattern.search(line)
-            if found is not None:
-                setattr(usage, name, getattr(usage, name) + int(found[1]))
+        """Add one ``llm_call`` event's tokens and cost, read from its line."""
+        tokens_in, tokens_out, tokens_cached = (_number(p, line) for p in _TOKEN_COUNTS)
         cost = _COST.search(line)
-        if cost is not None:
-            usage.cost_usd += float(cost[1])
-        elif _FAILED not in line:  # a failed call costs nothing; a priceless one is unknown
-            usage.unpriced_calls += 1
+        self.usage.count(
+            tokens_in,
+            tokens_out,
+            tokens_cached,
+            float(cost[1]) if cost is not None else None,
+            _FAILED not in line,
+        )
 
     def to_json(self) -> dict[str, Any]:
         seen = self.events > 0
@@ -121,12 +119,13 @@ class _Tally:
         }
 
 
-_CALL_COUNTS = (
-    (_TOKENS_IN, "tokens_in"),
-    (_TOKENS_OUT, "tokens_out"),
-    (_TOKENS_CACHED, "tokens_cached"),
-)
+_TOKEN_COUNTS = (_TOKENS_IN, _TOKENS_OUT, _TOKENS_CACHED)
 _FAILED = b'"success":false'
+
+
+def _number(pattern: re.Pattern[bytes], line: bytes) -> int:
+    found = pattern.search(line)
+    return int(found[1]) if found is not None else 0
 
 
 @dataclass

@@ -94,6 +94,7 @@ class RunStore:
         self._merged: list[_Entry] = []
         self._arrived: list[_Entry] = []
         self._counts: dict[str, SiteCounts] = {}
+        self._site_dirs: dict[str, Path] = {}
         self._snapshot_sig: tuple[Any, ...] = ()
         self._snapshots: list[dict[str, Any]] = []
         self._aggregates = Aggregates()
@@ -106,8 +107,14 @@ class RunStore:
         """The sequence number of the newest event read (0 before any)."""
         return len(self._arrived)
 
+    @property
+    def site_dirs(self) -> list[Path]:
+        """The run's site directories as the last refresh found them."""
+        return list(self._site_dirs.values())
+
     def _discover_files(self) -> None:
-        for site, site_dir in discover_sites(self.run_dir).items():
+        self._site_dirs = discover_sites(self.run_dir)
+        for site, site_dir in self._site_dirs.items():
             counts = self._counts.setdefault(site, SiteCounts(site))
             for path in site_event_files(site_dir):
                 if path not in self._cursors:

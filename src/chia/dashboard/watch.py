@@ -20,6 +20,7 @@ import ctypes
 import ctypes.util
 import logging
 import os
+from collections.abc import Iterable
 from pathlib import Path
 
 from chia.dashboard.sites import discover_sites
@@ -85,11 +86,18 @@ class RunWatch:
         if self._libc.inotify_add_watch(self.fd, os.fsencode(path), _MASK) >= 0:
             self._watched.add(path)
 
-    def update(self) -> None:
-        """Watch directories that appeared since the last call (a site, its events folder)."""
+    def update(self, site_dirs: Iterable[Path] | None = None) -> None:
+        """Watch directories that appeared since the last call (a site, its events folder).
+
+        Args:
+            site_dirs: The run's site directories when the caller has just found them
+                (the store, on each refresh); None to look for them here.
+        """
         self._add(self.run_dir.parent)  # the run directory itself may appear later
         self._add(self.run_dir)
-        for site_dir in discover_sites(self.run_dir).values():
+        if site_dirs is None:
+            site_dirs = discover_sites(self.run_dir).values()
+        for site_dir in site_dirs:
             for path in (site_dir, site_dir / "events", site_dir / "status"):
                 self._add(path)
 

@@ -36,13 +36,24 @@ class ModelUsage:
 
     def add(self, call: LLMCall) -> None:
         """Count one call."""
+        self.count(call.tokens_in, call.tokens_out, call.tokens_cached, call.cost_usd, call.success)
+
+    def count(
+        self,
+        tokens_in: int,
+        tokens_out: int,
+        tokens_cached: int,
+        cost_usd: float | None,
+        success: bool,
+    ) -> None:
+        """Count one call from its fields (for readers that do not build the event)."""
         self.calls += 1
-        self.tokens_in += call.tokens_in
-        self.tokens_out += call.tokens_out
-        self.tokens_cached += call.tokens_cached
-        if call.cost_usd is not None:
-            self.cost_usd += call.cost_usd
-        elif call.success:
+        self.tokens_in += tokens_in
+        self.tokens_out += tokens_out
+        self.tokens_cached += tokens_cached
+        if cost_usd is not None:
+            self.cost_usd += cost_usd
+        elif success:
             self.unpriced_calls += 1
 
     def merge(self, other: ModelUsage) -> None:

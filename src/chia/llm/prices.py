@@ -18,6 +18,7 @@ no price costs ``None`` (never 0), with the reason in the call's ``cost_note``.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import re
@@ -84,8 +85,9 @@ def load_price_file(path: Path) -> PriceFile:
     return parse_model(PriceFile, load_config(path), str(path))
 
 
+@functools.cache
 def package_prices() -> PriceFile:
-    """The package's indicative price table."""
+    """The package's indicative price table (read once per process; do not modify it)."""
     source = resources.files("chia.llm").joinpath("prices.json")
     return parse_model(PriceFile, json.loads(source.read_text()), "chia/llm/prices.json")
 
