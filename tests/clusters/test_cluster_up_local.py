@@ -6,8 +6,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import subprocess
-import sys
 import time
 
 import pytest
@@ -32,36 +30,6 @@ available_node_types:
 """
 
 
-def _result(stdout: str) -> dict[str, object]:
-    """The driver's RESULT line (Ray may print warnings to stdout after it)."""
-    (line,) = [x for x in stdout.splitlines() if x.startswith("RESULT ")]
-    return json.loads(line.removeprefix("RESULT "))
-
-
-DRIVER = """
-import json, os, ray
-from chia.base.ChiaFunction import ChiaFunction
-
-@ChiaFunction(resources={"fpga": 1})
-def on_fpga():
-    return ray.get_runtime_context().get_node_id()
-
-ray.init(address=os.environ["RAY_ADDRESS"], log_to_driver=False, logging_level="ERROR")
-alive = [n for n in ray.nodes() if n["Alive"]]
-node = ray.get(on_fpga.chia_remote(), timeout=60)
-fpga_nodes = [n["NodeID"] for n in alive if n["Resources"].get("fpga")]
-print("RESULT " + json.dumps({"alive": len(alive), "node": node, "fpga_nodes": fpga_nodes}))
-"""
-
-
-def _drive(env: dict[str, str]) -> dict[str, object]:
-    out = subprocess.run(
-        [sys.executable, "-c", DRIVER], capture_output=True, text=True, env=env, timeout=120
-    )
-    assert out.returncode == 0, out.stderr
-    return _result(out.stdout)
-
-
 @pytest.mark.slow
 def test_up_add_down_on_this_machine(tmp_path):
     with cluster_sandbox(tmp_path) as box:
@@ -74,9 +42,9 @@ def test_up_add_down_on_this_machine(tmp_path):
         up = box.chia("up", str(path), "-y")
         assert up.returncode == 0, up.stdout + up.stderr
         assert "started 4 node(s)" in up.stdout
-        seen = _drive(box.client_env())
+        seen = box.run_on_fpga()
         assert seen["alive"] == 4
-        assert seen["fpga_nodes"] == [seen["node"]]  # the custom resource picked the worker
+        assert seen["fpga"] == [seen["ran_on"]]  # the custom resource picked the worker
 
         again = box.chia("up", str(path), "-y")
         assert again.returncode == 2 and "already up" in again.stderr
@@ -87,9 +55,9 @@ def test_up_add_down_on_this_machine(tmp_path):
         assert add.returncode == 0, add.stdout + add.stderr
         assert "started 1 node(s), kept 2" in add.stdout
         deadline = time.monotonic() + 30
-        while (seen := _drive(box.client_env()))["alive"] != 4 and time.monotonic() < deadline:
+        while (seen := box.run_on_fpga())["alive"] != 4 and time.monotonic() < deadline:
             time.sleep(1)
-        assert seen["fpga_nodes"] == [seen["node"]]
+        assert seen["fpga"] == [seen["ran_on"]]
 
         down = box.chia("down", str(path))
         assert down.returncode == 0, down.stderr

@@ -36,28 +36,6 @@ available_node_types:
 """
 
 
-def _result(stdout: str) -> dict[str, object]:
-    """The driver's RESULT line (Ray may print warnings to stdout after it)."""
-    (line,) = [x for x in stdout.splitlines() if x.startswith("RESULT ")]
-    return json.loads(line.removeprefix("RESULT "))
-
-
-DRIVER = """
-import json, os, ray
-from chia.base.ChiaFunction import ChiaFunction
-
-@ChiaFunction(resources={"fpga": 1})
-def where():
-    return ray.get_runtime_context().get_node_id()
-
-ray.init(address=os.environ["RAY_ADDRESS"], log_to_driver=False, logging_level="ERROR")
-alive = [n for n in ray.nodes() if n["Alive"]]
-fpga = sorted(n["NodeID"] for n in alive if n["Resources"].get("fpga"))
-ran_on = ray.get(where.chia_remote())
-print("RESULT " + json.dumps({"alive": len(alive), "ran_on": ran_on, "fpga": fpga}))
-"""
-
-
 def _environ(pid: int) -> bytes:
     return Path(f"/proc/{pid}/environ").read_bytes()
 
@@ -93,15 +71,7 @@ def test_workers_on_a_machine_reached_over_ssh(tmp_path):
             # Started through sshd: the far nodes carry the ssh session's environment.
             assert b"SSH_CONNECTION=" in _environ(nodes["fpga-1"]["pid"])
             assert b"SSH_CONNECTION=" not in _environ(nodes["sim-1"]["pid"])
-            out = subprocess.run(
-                [sys.executable, "-c", DRIVER],
-                capture_output=True,
-                text=True,
-                env={**box.client_env()},
-                timeout=120,
-            )
-            assert out.returncode == 0, out.stderr
-            seen = _result(out.stdout)
+            seen = box.run_on_fpga()
             assert seen["alive"] == 4 and seen["ran_on"] in seen["fpga"]
         finally:
             down = run("down", str(path))

@@ -9,6 +9,7 @@ there are none).
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import secrets
 import shutil
@@ -19,6 +20,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 __all__ = ["ClusterSandbox", "cluster_sandbox", "processes_under"]
 
@@ -81,11 +83,45 @@ class ClusterSandbox:
 
     def client_env(self) -> dict[str, str]:
         """Driver environment of the sandbox's (single) live cluster."""
-        import json
-
         states = sorted(self.state_dir.glob("*.json"))
         data = json.loads(states[0].read_text())
         return {**os.environ, **data["client_env"]}
+
+    def run_on_fpga(self) -> dict[str, Any]:
+        """Run a ChiaFunction that needs the ``fpga`` resource on the live cluster.
+
+        Returns:
+            ``alive`` (how many nodes are alive), ``ran_on`` (the node id it ran on) and
+            ``fpga`` (the sorted ids of the alive nodes that offer ``fpga``).
+        """
+        out = subprocess.run(
+            [sys.executable, "-c", _FPGA_DRIVER],
+            capture_output=True,
+            text=True,
+            env=self.client_env(),
+            timeout=120,
+        )
+        assert out.returncode == 0, out.stderr
+        # Ray may print warnings to stdout after the result line.
+        (line,) = [x for x in out.stdout.splitlines() if x.startswith("RESULT ")]
+        result: dict[str, Any] = json.loads(line.removeprefix("RESULT "))
+        return result
+
+
+_FPGA_DRIVER = """
+import json, os, ray
+from chia.base.ChiaFunction import ChiaFunction
+
+@ChiaFunction(resources={"fpga": 1})
+def where():
+    return ray.get_runtime_context().get_node_id()
+
+ray.init(address=os.environ["RAY_ADDRESS"], log_to_driver=False, logging_level="ERROR")
+alive = [n for n in ray.nodes() if n["Alive"]]
+fpga = sorted(n["NodeID"] for n in alive if n["Resources"].get("fpga"))
+ran_on = ray.get(where.chia_remote(), timeout=60)
+print("RESULT " + json.dumps({"alive": len(alive), "ran_on": ran_on, "fpga": fpga}))
+"""
 
 
 @contextlib.contextmanager
